@@ -1,0 +1,120 @@
+// The `conduit` command: serve, sandbox, migrate, org and user administration.
+import { Command } from 'commander';
+import { ConfigError, describeConfig, loadConfig } from '../config/index.ts';
+import { createOrganization, createUser, listOrganizations } from '../platform/index.ts';
+import { registerSandboxCommand } from '../sandbox/index.ts';
+import { findOrganizationById } from '../store/index.ts';
+import './capabilities.ts';
+import { openRuntime } from './runtime.ts';
+import { startServer } from './serve.ts';
+
+function configOrExit() {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('conduit').description('Conduit: a self-hosted Cloud Elements-compatible integration hub');
+
+  program
+    .command('serve')
+    .description('Serve the API and console')
+    .option('--sandbox', 'also start the ConnectWise simulator in-process and allow-list it')
+    .addHelpText('after', `\nEnvironment:\n${describeConfig().map((c) => `  ${c.name.padEnd(30)} ${c.description}${c.default !== undefined ? ` (default ${JSON.stringify(c.default)})` : ''}`).join('\n')}`)
+    .action(async (opts: { sandbox?: boolean }) => {
+      const config = configOrExit();
+      let stopSandbox: (() => Promise<void>) | undefined;
+      if (opts.sandbox) {
+        const { startSandbox } = await import('../sandbox/index.ts');
+        const sandbox = await startSandbox({ port: 0, httpsPort: null, quiet: true });
+        const host = new URL(sandbox.httpUrl).host;
+        config.CONDUIT_UPSTREAM_ALLOW = [config.CONDUIT_UPSTREAM_ALLOW, host].filter(Boolean).join(',');
+        process.env.CONDUIT_SANDBOX_API_BASE = sandbox.apiBase;
+        process.stdout.write(`ConnectWise sandbox: ${sandbox.apiBase} company=${sandbox.credentials.company} public.key=${sandbox.credentials.publicKey} clientId=${sandbox.credentials.clientId}\n`);
+        stopSandbox = sandbox.close;
+      }
+      const server = await startServer(config);
+      const shutdown = async () => {
+        await server.close();
+        await stopSandbox?.();
+        process.exit(0);
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+
+  program
+    .command('migrate')
+    .description('Bring the store schema up to date (also done at every start)')
+    .action(async () => {
+      const runtime = await openRuntime(configOrExit());
+      process.stdout.write(`Store is up to date (${runtime.deps.store.dialect}).\n`);
+      await runtime.close();
+    });
+
+  const org = program.command('org').description('Organizations');
+  org
+    .command('create')
+    .requiredOption('--name <name>', 'organization name')
+    .option('--email <email>', "first user's email")
+    .option('--json', 'print JSON')
+    .description('Create an organization and its first user; secrets are shown only now')
+    .action(async (opts: { name: string; email?: string; json?: boolean }) => {
+      const runtime = await openRuntime(configOrExit());
+      const created = await createOrganization(runtime.deps.store, { name: opts.name, email: opts.email });
+      await runtime.close();
+      if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
+      else {
+        process.stdout.write(
+          `Organization ${created.organizationId} created.\n  Organization secret: ${created.organizationSecret}\n  User ${created.userId} secret: ${created.userSecret}\n  These secrets are not shown again.\n`,
+        );
+      }
+    });
+  org
+    .command('list')
+    .option('--json', 'print JSON')
+    .description('List organizations (never their secrets)')
+    .action(async (opts: { json?: boolean }) => {
+      const runtime = await openRuntime(configOrExit());
+      const orgs = await listOrganizations(runtime.deps.store.db);
+      await runtime.close();
+      if (opts.json) process.stdout.write(`${JSON.stringify(orgs)}\n`);
+      else for (const o of orgs) process.stdout.write(`${o.id}\t${o.name}\t${o.createdAt}\n`);
+    });
+
+  program
+    .command('user')
+    .description('Users')
+    .command('create')
+    .requiredOption('--org <id>', 'organization id')
+    .option('--email <email>', 'email')
+    .option('--json', 'print JSON')
+    .description('Create a user in an organization; the secret is shown only now')
+    .action(async (opts: { org: string; email?: string; json?: boolean }) => {
+      const runtime = await openRuntime(configOrExit());
+      const orgRow = await findOrganizationById(runtime.deps.store.db, Number(opts.org));
+      if (!orgRow) {
+        await runtime.close();
+        process.stderr.write(`Organization ${opts.org} does not exist\n`);
+        process.exit(1);
+      }
+      const { user, userSecret } = await createUser(runtime.deps.store, { organizationId: orgRow.id, email: opts.email });
+      await runtime.close();
+      if (opts.json) process.stdout.write(`${JSON.stringify({ organizationId: orgRow.id, userId: user.id, userSecret })}\n`);
+      else process.stdout.write(`User ${user.id} created in organization ${orgRow.id}.\n  User secret: ${userSecret}\n`);
+    });
+
+  registerSandboxCommand(program);
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

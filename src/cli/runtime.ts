@@ -1,0 +1,45 @@
+// Wires configuration, store, secrets and clients into the dependencies every role shares.
+import { join } from 'node:path';
+import pino from 'pino';
+import type { Config } from '../config/index.ts';
+import { loadElementCatalog } from '../elements/index.ts';
+import { REDACT_PATHS } from '../http/index.ts';
+import type { PlatformDeps } from '../platform/index.ts';
+import { createSecretBox, loadMasterKey, parseAllowList } from '../security/index.ts';
+import { migrateToLatest, openStore } from '../store/index.ts';
+import { createUpstreamClient } from '../upstream/index.ts';
+
+export interface Runtime {
+  deps: PlatformDeps;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Config, destination?: pino.DestinationStream) {
+  const options = { level: config.LOG_LEVEL, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+export async function openRuntime(config: Config, overrides: { pgSchema?: string } = {}): Promise<Runtime> {
+  const catalog = loadElementCatalog();
+  const store = await openStore({
+    databaseUrl: config.DATABASE_URL,
+    sqliteFile: join(config.CONDUIT_DATA_DIR, 'conduit.sqlite'),
+    pgSchema: overrides.pgSchema,
+  });
+  await migrateToLatest(store);
+  const policy = parseAllowList(config.CONDUIT_UPSTREAM_ALLOW);
+  const box = createSecretBox(loadMasterKey(config.CONDUIT_DATA_DIR, config.CONDUIT_MASTER_KEY));
+  const upstream = createUpstreamClient({
+    policy,
+    timeoutMs: config.CONDUIT_UPSTREAM_TIMEOUT_MS,
+    ratePerMinute: config.CONDUIT_RATE_LIMIT_PER_MIN,
+  });
+  const deps: PlatformDeps = { store, box, catalog, upstream, policy, config };
+  return {
+    deps,
+    async close() {
+      await upstream.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// The only reader of process.env: one schema for every setting, one error listing every bad one.
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const ConfigSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1', description: 'Interface the API listens on' }),
+  PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Port the API listens on' }),
+  CONDUIT_DATA_DIR: Type.String({ default: './.conduit', description: 'SQLite file, master key file, bulk files' }),
+  CONDUIT_PUBLIC_URL: Type.Optional(
+    Type.String({ pattern: '^https?://', description: 'How the outside world reaches this server (for callbacks)' }),
+  ),
+  DATABASE_URL: Type.Optional(
+    Type.String({ pattern: '^(postgres|postgresql)://', description: 'PostgreSQL URL; default is SQLite in the data dir' }),
+  ),
+  CONDUIT_MASTER_KEY: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9+/=_-]{43,88}$', description: '32-byte key, base64 or hex (64 chars)' }),
+  ),
+  CONDUIT_UPSTREAM_ALLOW: Type.String({
+    default: '',
+    description: 'Comma list of host[:port] or CIDR that bypass the outbound private-address policy',
+  }),
+  CONDUIT_POLL_MIN_INTERVAL_S: Type.Number({ default: 30, minimum: 0.1, description: 'Minimum poll interval' }),
+  CONDUIT_UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, description: 'Upstream request timeout' }),
+  CONDUIT_RATE_LIMIT_PER_MIN: Type.Integer({
+    default: 600,
+    minimum: 1,
+    description: 'Default per-instance upstream request budget (requests per minute)',
+  }),
+  CONDUIT_BOOTSTRAP: Type.Boolean({ default: true, description: 'Create a default organization on an empty store' }),
+  LOG_LEVEL: Type.Union(
+    [
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+      Type.Literal('silent'),
+    ],
+    { default: 'info' },
+  ),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses settings from an env-like record; throws ConfigError listing every bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.keys(ConfigSchema.properties);
+  const picked: Record<string, unknown> = {};
+  for (const key of known) {
+    const raw = env[key];
+    if (raw !== undefined && raw !== '') picked[key] = raw;
+  }
+  const withDefaults = Value.Default(ConfigSchema, picked);
+  const converted = Value.Convert(ConfigSchema, withDefaults);
+  const problems = [...Value.Errors(ConfigSchema, converted)].map(
+    (e) => `${e.path.replace(/^\//, '') || 'config'}: ${e.message}${e.value !== undefined ? ` (got ${JSON.stringify(e.value)})` : ''}`,
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+  return converted as Config;
+}
+
+/** Documentation of every setting, used by the README check and `conduit serve --help`. */
+export function describeConfig(): Array<{ name: string; default: unknown; description: string }> {
+  return Object.entries(ConfigSchema.properties).map(([name, schema]) => ({
+    name,
+    default: (schema as { default?: unknown }).default,
+    description: (schema as { description?: string }).description ?? '',
+  }));
+}

@@ -1,0 +1,84 @@
+// buildApp(deps) returns the Fastify app without listening; the CLI's `serve` listens.
+import { randomBytes } from 'node:crypto';
+import cors from '@fastify/cors';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { appError } from '../errors/index.ts';
+import type { PlatformDeps } from '../platform/index.ts';
+import { resolvePrincipal } from './auth.ts';
+import { errorHandler, sendError } from './errors.ts';
+import { elementRoutes } from './routes/elements/index.ts';
+import { healthRoutes } from './routes/health.ts';
+import { instanceRoutes } from './routes/instances/index.ts';
+
+export const API_PREFIX = '/elements/api-v2';
+
+export const EXPOSED_HEADERS = [
+  'Elements-Returned-Count',
+  'Elements-Total-Count',
+  'Elements-Request-Id',
+  'Elements-Next-Page-Token',
+  'Elements-Trace-Id',
+  'Elements-Error',
+  'Content-Disposition',
+  'Elements-Element-Instance-Id',
+];
+
+/** Paths of every log object that could carry a secret; pino replaces them with [REDACTED]. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  '*.authorization',
+  '*.token',
+  '*.secret',
+  '*.password',
+  '*["private.key"]',
+  '*.configuration["private.key"]',
+  '*.organizationSecret',
+  '*.userSecret',
+];
+
+/** Route modules that other capabilities contribute (hub, events, console), mounted under the API prefix. */
+export type RoutePlugin = (app: FastifyInstance) => Promise<void>;
+
+export interface AppOptions {
+  deps: PlatformDeps;
+  logger?: FastifyServerOptions['logger'];
+  plugins?: RoutePlugin[];
+  /** Registered at the root (outside /elements/api-v2), e.g. the console's static files. */
+  rootPlugins?: RoutePlugin[];
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    genReqId: () => randomBytes(12).toString('hex'),
+    requestIdLogLabel: 'requestId',
+    bodyLimit: 10 * 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    ajv: { customOptions: { coerceTypes: 'array', allErrors: true, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('Elements-Request-Id', request.id);
+  });
+  await app.register(cors, { origin: true, exposedHeaders: EXPOSED_HEADERS, credentials: false });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, appError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  await app.register(healthRoutes(options.deps));
+  await app.register(
+    async (api) => {
+      api.addHook('preHandler', async (request) => resolvePrincipal(options.deps, request));
+      await api.register(instanceRoutes(options.deps));
+      await api.register(elementRoutes(options.deps));
+      for (const plugin of options.plugins ?? []) await api.register(plugin);
+    },
+    { prefix: API_PREFIX },
+  );
+  for (const plugin of options.rootPlugins ?? []) await app.register(plugin);
+  return app;
+}

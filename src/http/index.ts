@@ -1,0 +1,4 @@
+export { API_PREFIX, type AppOptions, buildApp, EXPOSED_HEADERS, REDACT_PATHS, type RoutePlugin } from './app.ts';
+export { addressedInstance, principalOf } from './auth.ts';
+export { describeValidation, sendError } from './errors.ts';
+export { AnyObject, ErrorBody, errorResponses, IdParam } from './schemas.ts';

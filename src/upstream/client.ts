@@ -1,0 +1,177 @@
+// Outbound HTTP to vendors: keep-alive pools, timeouts, jittered retries honouring Retry-After, the shared
+// rate budget and the SSRF guard on every connection. Failures are values, marked retryable or not.
+import { Agent, errors as undiciErrors } from 'undici';
+import { guardedLookup, type OutboundPolicy } from '../security/index.ts';
+import { createRateBudget, type RateBudget } from './rateBudget.ts';
+
+export interface UpstreamRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Instance key for the rate budget; omit for calls outside any instance (provisioning checks). */
+  budgetKey?: string;
+  /** Safe to resend after a failure (GET/PUT/DELETE, or a POST carrying an idempotency guarantee). */
+  idempotent?: boolean;
+  timeoutMs?: number;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  durationMs: number;
+  attempts: number;
+}
+
+export type UpstreamFailureCode = 'UPSTREAM_POLICY' | 'UPSTREAM_UNREACHABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_TLS';
+
+export interface UpstreamFailure {
+  code: UpstreamFailureCode;
+  message: string;
+  retryable: boolean;
+}
+
+export type UpstreamResult = { ok: true; response: UpstreamResponse } | { ok: false; error: UpstreamFailure };
+
+export interface TraceEntry {
+  method: string;
+  url: string;
+  requestHeaders: Record<string, string>;
+  requestBody?: string;
+  status?: number;
+  responseHeaders?: Record<string, string>;
+  responseBody?: string;
+  error?: string;
+  durationMs: number;
+}
+
+export interface UpstreamClient {
+  send(req: UpstreamRequest, trace?: (entry: TraceEntry) => void): Promise<UpstreamResult>;
+  readonly budget: RateBudget;
+  close(): Promise<void>;
+}
+
+export interface UpstreamOptions {
+  policy: OutboundPolicy;
+  timeoutMs: number;
+  ratePerMinute: number;
+  maxRetries?: number;
+  /** Longest Retry-After we are willing to wait inside one call before answering 429 ourselves. */
+  maxRetryAfterMs?: number;
+}
+
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+
+function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function classify(err: unknown): UpstreamFailure {
+  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = e?.code ?? e?.cause?.code ?? '';
+  if (code === 'EUPSTREAMPOLICY' || e?.cause?.code === 'EUPSTREAMPOLICY') {
+    return { code: 'UPSTREAM_POLICY', message: 'the upstream address is refused by the outbound URL policy', retryable: false };
+  }
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return { code: 'UPSTREAM_TIMEOUT', message: 'the upstream did not answer in time', retryable: true };
+  }
+  if (/CERT|SSL|TLS/i.test(code)) return { code: 'UPSTREAM_TLS', message: `TLS failure: ${code}`, retryable: false };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return { code: 'UPSTREAM_UNREACHABLE', message: 'the upstream host name does not resolve', retryable: code === 'EAI_AGAIN' };
+  }
+  return { code: 'UPSTREAM_UNREACHABLE', message: `could not reach the upstream (${code || 'connection failed'})`, retryable: true };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
+  const agent = new Agent({
+    keepAliveTimeout: 10_000,
+    connections: 32,
+    connect: { lookup: guardedLookup(options.policy) as never, timeout: Math.min(options.timeoutMs, 10_000) },
+  });
+  const budget = createRateBudget(options.ratePerMinute);
+  const maxRetries = options.maxRetries ?? 3;
+  const maxRetryAfter = options.maxRetryAfterMs ?? 10_000;
+
+  async function attempt(req: UpstreamRequest): Promise<UpstreamResult> {
+    const url = new URL(req.url);
+    const started = performance.now();
+    const timeout = req.timeoutMs ?? options.timeoutMs;
+    try {
+      const res = await agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      const body = await res.body.text();
+      return {
+        ok: true,
+        response: {
+          status: res.statusCode,
+          headers: flattenHeaders(res.headers),
+          body,
+          durationMs: performance.now() - started,
+          attempts: 1,
+        },
+      };
+    } catch (err) {
+      return { ok: false, error: classify(err) };
+    }
+  }
+
+  return {
+    budget,
+    async send(req, trace) {
+      const idempotent = req.idempotent ?? req.method !== 'POST';
+      let last: UpstreamResult | undefined;
+      for (let i = 0; i <= maxRetries; i++) {
+        if (req.budgetKey) await budget.acquire(req.budgetKey);
+        const started = performance.now();
+        const result = await attempt(req);
+        trace?.({
+          method: req.method,
+          url: req.url,
+          requestHeaders: req.headers,
+          requestBody: req.body,
+          ...(result.ok
+            ? { status: result.response.status, responseHeaders: result.response.headers, responseBody: result.response.body }
+            : { error: result.error.message }),
+          durationMs: performance.now() - started,
+        });
+        if (result.ok) result.response.attempts = i + 1;
+        last = result;
+        const status = result.ok ? result.response.status : 0;
+        const retryable = result.ok ? RETRY_STATUS.has(status) : result.error.retryable;
+        // A POST is resent only when nothing reached the vendor (429) — never after a 5xx or a dropped socket.
+        if (!retryable || (!idempotent && status !== 429) || i === maxRetries) break;
+        let delay = Math.min(8_000, 200 * 2 ** i) * (0.5 + Math.random());
+        if (result.ok && status === 429) {
+          const after = parseRetryAfter(result.response.headers['retry-after']);
+          if (after !== undefined) {
+            if (after > maxRetryAfter) break;
+            delay = after + Math.random() * 100;
+          }
+          if (req.budgetKey) budget.penalize(req.budgetKey, delay);
+        }
+        await sleep(delay);
+      }
+      return last!;
+    },
+    close: () => agent.close(),
+  };
+}
