@@ -6,6 +6,7 @@ import { registerSandboxCommand } from '../sandbox/index.ts';
 import { findOrganizationById } from '../store/index.ts';
 import './capabilities.ts';
 import { openRuntime } from './runtime.ts';
+import { setSandboxInfo } from './sandboxInfo.ts';
 import { startServer } from './serve.ts';
 
 function configOrExit() {
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
         const sandbox = await startSandbox({ port: 0, httpsPort: null, quiet: true });
         const host = new URL(sandbox.httpUrl).host;
         config.CONDUIT_UPSTREAM_ALLOW = [config.CONDUIT_UPSTREAM_ALLOW, host].filter(Boolean).join(',');
-        process.env.CONDUIT_SANDBOX_API_BASE = sandbox.apiBase;
+        setSandboxInfo({ apiBase: sandbox.apiBase, ...sandbox.credentials });
         process.stdout.write(`ConnectWise sandbox: ${sandbox.apiBase} company=${sandbox.credentials.company} public.key=${sandbox.credentials.publicKey} clientId=${sandbox.credentials.clientId}\n`);
         stopSandbox = sandbox.close;
       }
