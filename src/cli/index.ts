@@ -22,13 +22,23 @@ function configOrExit() {
 }
 
 export function buildProgram(): Command {
-  const program = new Command('conduit').description('Conduit: a self-hosted Cloud Elements-compatible integration hub');
+  const program = new Command('conduit').description(
+    'Conduit: a self-hosted Cloud Elements-compatible integration hub',
+  );
 
   program
     .command('serve')
     .description('Serve the API and console')
     .option('--sandbox', 'also start the ConnectWise simulator in-process and allow-list it')
-    .addHelpText('after', `\nEnvironment:\n${describeConfig().map((c) => `  ${c.name.padEnd(30)} ${c.description}${c.default !== undefined ? ` (default ${JSON.stringify(c.default)})` : ''}`).join('\n')}`)
+    .addHelpText(
+      'after',
+      `\nEnvironment:\n${describeConfig()
+        .map(
+          (c) =>
+            `  ${c.name.padEnd(30)} ${c.description}${c.default !== undefined ? ` (default ${JSON.stringify(c.default)})` : ''}`,
+        )
+        .join('\n')}`,
+    )
     .action(async (opts: { sandbox?: boolean }) => {
       const config = configOrExit();
       let stopSandbox: (() => Promise<void>) | undefined;
@@ -38,7 +48,9 @@ export function buildProgram(): Command {
         const host = new URL(sandbox.httpUrl).host;
         config.CONDUIT_UPSTREAM_ALLOW = [config.CONDUIT_UPSTREAM_ALLOW, host].filter(Boolean).join(',');
         setSandboxInfo({ apiBase: sandbox.apiBase, ...sandbox.credentials });
-        process.stdout.write(`ConnectWise sandbox: ${sandbox.apiBase} company=${sandbox.credentials.company} public.key=${sandbox.credentials.publicKey} clientId=${sandbox.credentials.clientId}\n`);
+        process.stdout.write(
+          `ConnectWise sandbox: ${sandbox.apiBase} company=${sandbox.credentials.company} public.key=${sandbox.credentials.publicKey} clientId=${sandbox.credentials.clientId}\n`,
+        );
         stopSandbox = sandbox.close;
       }
       const server = await startServer(config);
@@ -106,10 +118,15 @@ export function buildProgram(): Command {
         process.stderr.write(`Organization ${opts.org} does not exist\n`);
         process.exit(1);
       }
-      const { user, userSecret } = await createUser(runtime.deps.store, { organizationId: orgRow.id, email: opts.email });
+      const { user, userSecret } = await createUser(runtime.deps.store, {
+        organizationId: orgRow.id,
+        email: opts.email,
+      });
       await runtime.close();
-      if (opts.json) process.stdout.write(`${JSON.stringify({ organizationId: orgRow.id, userId: user.id, userSecret })}\n`);
-      else process.stdout.write(`User ${user.id} created in organization ${orgRow.id}.\n  User secret: ${userSecret}\n`);
+      if (opts.json)
+        process.stdout.write(`${JSON.stringify({ organizationId: orgRow.id, userId: user.id, userSecret })}\n`);
+      else
+        process.stdout.write(`User ${user.id} created in organization ${orgRow.id}.\n  User secret: ${userSecret}\n`);
     });
 
   registerSandboxCommand(program);

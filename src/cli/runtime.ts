@@ -24,7 +24,7 @@ export async function openRuntime(config: Config, overrides: { pgSchema?: string
   const store = await openStore({
     databaseUrl: config.DATABASE_URL,
     sqliteFile: join(config.CONDUIT_DATA_DIR, 'conduit.sqlite'),
-    pgSchema: overrides.pgSchema,
+    pgSchema: overrides.pgSchema ?? config.DATABASE_SCHEMA,
   });
   await migrateToLatest(store);
   const policy = parseAllowList(config.CONDUIT_UPSTREAM_ALLOW);

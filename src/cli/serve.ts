@@ -20,7 +20,10 @@ export interface Server {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config = loadConfig(), opts: { print?: (s: string) => void; pgSchema?: string; logStream?: import('pino').DestinationStream } = {}): Promise<Server> {
+export async function startServer(
+  config: Config = loadConfig(),
+  opts: { print?: (s: string) => void; pgSchema?: string; logStream?: import('pino').DestinationStream } = {},
+): Promise<Server> {
   const runtime = await openRuntime(config, { pgSchema: opts.pgSchema });
   const logger = createLogger(config, opts.logStream);
   const app = await buildApp({

@@ -10,7 +10,16 @@ const ConfigSchema = Type.Object({
     Type.String({ pattern: '^https?://', description: 'How the outside world reaches this server (for callbacks)' }),
   ),
   DATABASE_URL: Type.Optional(
-    Type.String({ pattern: '^(postgres|postgresql)://', description: 'PostgreSQL URL; default is SQLite in the data dir' }),
+    Type.String({
+      pattern: '^(postgres|postgresql)://',
+      description: 'PostgreSQL URL; default is SQLite in the data dir',
+    }),
+  ),
+  DATABASE_SCHEMA: Type.Optional(
+    Type.String({
+      pattern: '^[a-z_][a-z0-9_]*$',
+      description: 'PostgreSQL schema for Conduit tables (created if missing)',
+    }),
   ),
   CONDUIT_MASTER_KEY: Type.Optional(
     Type.String({ pattern: '^[A-Za-z0-9+/=_-]{43,88}$', description: '32-byte key, base64 or hex (64 chars)' }),
@@ -20,6 +29,26 @@ const ConfigSchema = Type.Object({
     description: 'Comma list of host[:port] or CIDR that bypass the outbound private-address policy',
   }),
   CONDUIT_POLL_MIN_INTERVAL_S: Type.Number({ default: 30, minimum: 0.1, description: 'Minimum poll interval' }),
+  CONDUIT_EVENTS_RECONCILE_S: Type.Number({
+    default: 900,
+    minimum: 0.1,
+    description: 'Seconds between id-set reconciliations that find deleted records (polling/hybrid events)',
+  }),
+  CONDUIT_WEBHOOK_TIMEOUT_MS: Type.Integer({
+    default: 10_000,
+    minimum: 50,
+    description: 'Timeout of one event notification POST',
+  }),
+  CONDUIT_WEBHOOK_RETRY_BASE_MS: Type.Integer({
+    default: 4_000,
+    minimum: 10,
+    description: 'First retry delay of a failed notification; later ones grow 4x (jittered, capped at 6 h)',
+  }),
+  CONDUIT_WEBHOOK_RETRY_HOURS: Type.Number({
+    default: 72,
+    minimum: 0.0001,
+    description: 'How long a failing notification is retried before it is dead-lettered',
+  }),
   CONDUIT_UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, description: 'Upstream request timeout' }),
   CONDUIT_RATE_LIMIT_PER_MIN: Type.Integer({
     default: 600,
@@ -61,7 +90,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const withDefaults = Value.Default(ConfigSchema, picked);
   const converted = Value.Convert(ConfigSchema, withDefaults);
   const problems = [...Value.Errors(ConfigSchema, converted)].map(
-    (e) => `${e.path.replace(/^\//, '') || 'config'}: ${e.message}${e.value !== undefined ? ` (got ${JSON.stringify(e.value)})` : ''}`,
+    (e) =>
+      `${e.path.replace(/^\//, '') || 'config'}: ${e.message}${e.value !== undefined ? ` (got ${JSON.stringify(e.value)})` : ''}`,
   );
   if (problems.length > 0) throw new ConfigError(problems);
   return converted as Config;

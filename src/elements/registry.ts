@@ -34,7 +34,8 @@ export function validateElementDefinition(raw: unknown, source: string): Element
       keys.add(k);
     }
   }
-  if (problems.length > 0) throw new ElementDefinitionError(`element definition ${source} is invalid:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new ElementDefinitionError(`element definition ${source} is invalid:\n  ${problems.join('\n  ')}`);
   return def;
 }
 

@@ -1,7 +1,12 @@
 // The language element definitions are written in: one schema, types inferred from it, checked at start-up.
 import { type Static, Type } from '@sinclair/typebox';
 
-const FieldType = Type.Union([Type.Literal('string'), Type.Literal('number'), Type.Literal('boolean'), Type.Literal('date')]);
+const FieldType = Type.Union([
+  Type.Literal('string'),
+  Type.Literal('number'),
+  Type.Literal('boolean'),
+  Type.Literal('date'),
+]);
 
 export const ParameterSchema = Type.Object({
   key: Type.String({ minLength: 1 }),

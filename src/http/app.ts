@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { Ajv } from 'ajv';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { appError } from '../errors/index.ts';
 import type { PlatformDeps } from '../platform/index.ts';
 import { resolvePrincipal } from './auth.ts';
@@ -44,7 +45,8 @@ export type RoutePlugin = (app: FastifyInstance) => Promise<void>;
 
 export interface AppOptions {
   deps: PlatformDeps;
-  logger?: FastifyServerOptions['logger'];
+  /** A pino logger (with secret redaction); none means silent. */
+  logger?: FastifyBaseLogger;
   plugins?: RoutePlugin[];
   /** Registered at the root (outside /elements/api-v2), e.g. the console's static files. */
   rootPlugins?: RoutePlugin[];
@@ -52,13 +54,17 @@ export interface AppOptions {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     genReqId: () => randomBytes(12).toString('hex'),
     requestIdLogLabel: 'requestId',
     bodyLimit: 10 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
-    ajv: { customOptions: { coerceTypes: 'array', allErrors: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Query strings and params are text, so coerce them; JSON bodies are typed, so a string is never an array.
+  const coercing = new Ajv({ coerceTypes: 'array', allErrors: true, useDefaults: true, strict: false });
+  const strict = new Ajv({ coerceTypes: false, allErrors: true, useDefaults: true, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('Elements-Request-Id', request.id);

@@ -24,11 +24,17 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /** The instance a platform call addresses: by id in the path, or "this instance" from the Element token. */
-export async function addressedInstance(deps: PlatformDeps, request: FastifyRequest, id?: number): Promise<InstanceRecord> {
+export async function addressedInstance(
+  deps: PlatformDeps,
+  request: FastifyRequest,
+  id?: number,
+): Promise<InstanceRecord> {
   const principal = principalOf(request);
   if (id === undefined) {
     if (!principal.instance) {
-      throw new AppFailure(appError('BAD_REQUEST', 'Address the instance by id, or authenticate with its Element token'));
+      throw new AppFailure(
+        appError('BAD_REQUEST', 'Address the instance by id, or authenticate with its Element token'),
+      );
     }
     return principal.instance;
   }

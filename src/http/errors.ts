@@ -24,31 +24,50 @@ export function describeValidation(context: string, issues: AjvIssue[]): { messa
       return { field: `${path}.${i.params.missingProperty}`, text: `${path}.${i.params.missingProperty} is required` };
     }
     if (i.keyword === 'additionalProperties' && typeof i.params?.additionalProperty === 'string') {
-      return { field: `${path}.${i.params.additionalProperty}`, text: `${path}.${i.params.additionalProperty} is not allowed` };
+      return {
+        field: `${path}.${i.params.additionalProperty}`,
+        text: `${path}.${i.params.additionalProperty} is not allowed`,
+      };
     }
     return { field: path, text: `${path} ${i.message ?? 'is invalid'}` };
   });
   return { message: `Invalid request: ${parts.map((p) => p.text).join('; ')}`, field: parts[0]?.field ?? context };
 }
 
-export function errorHandler(err: FastifyError & { validationContext?: string }, request: FastifyRequest, reply: FastifyReply) {
+export function errorHandler(
+  err: FastifyError & { validationContext?: string },
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   if (err instanceof AppFailure) return sendError(request, reply, err.error);
   if (err.validation) {
     const { message, field } = describeValidation(err.validationContext ?? 'body', err.validation as AjvIssue[]);
     return sendError(request, reply, appError('VALIDATION_FAILED', message, { field }));
   }
-  if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
+  if (
+    err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    err instanceof SyntaxError
+  ) {
     return sendError(request, reply, appError('MALFORMED_JSON', `The request body is not valid JSON: ${err.message}`));
   }
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return sendError(request, reply, appError('PAYLOAD_TOO_LARGE', 'The request body is too large'));
   }
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return sendError(request, reply, appError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type: send application/json`));
+    return sendError(
+      request,
+      reply,
+      appError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type: send application/json`),
+    );
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return sendError(request, reply, appError('BAD_REQUEST', err.message, { status: err.statusCode }));
   }
   request.log.error({ err }, 'unhandled error');
-  return sendError(request, reply, appError('INTERNAL', 'Internal server error; the request id identifies it in the logs'));
+  return sendError(
+    request,
+    reply,
+    appError('INTERNAL', 'Internal server error; the request id identifies it in the logs'),
+  );
 }

@@ -53,7 +53,8 @@ export async function authenticate(store: Store, header: string | undefined, nee
   if (!parsed.ok) return unauthorized(parsed.message);
   const { user: userSecret, organization: orgSecret, element: token } = parsed.parts;
   if (!userSecret) return unauthorized('Authorization header must include User <secret>');
-  if (need === 'organization' && !orgSecret) return unauthorized('Authorization header must include Organization <secret>');
+  if (need === 'organization' && !orgSecret)
+    return unauthorized('Authorization header must include Organization <secret>');
   if (need === 'element' && !token) return unauthorized('Authorization header must include Element <token>');
   if (need === 'either' && !orgSecret && !token) {
     return unauthorized('Authorization header must include Organization <secret> or Element <token>');

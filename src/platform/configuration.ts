@@ -1,6 +1,7 @@
 // Turns a user's configuration object into the element's canonical string-valued configuration.
-import { appError, fail, ok, type Result } from '../errors/index.ts';
+
 import { type ElementDefinition, findParameter } from '../elements/index.ts';
+import { appError, fail, ok, type Result } from '../errors/index.ts';
 
 export const MASK = '********';
 
@@ -55,7 +56,11 @@ export function normalizeConfiguration(def: ElementDefinition, input: Record<str
     }
   }
   if (problems.length > 0) {
-    return fail(appError('INVALID_PARAMETER', `Invalid configuration: ${problems.join('; ')}`, { field: problems[0]?.split(' ')[0] }));
+    return fail(
+      appError('INVALID_PARAMETER', `Invalid configuration: ${problems.join('; ')}`, {
+        field: problems[0]?.split(' ')[0],
+      }),
+    );
   }
   return ok(out);
 }
@@ -66,7 +71,9 @@ export function checkRequired(def: ElementDefinition, config: ConfigMap): Result
   if (missing.length === 0) return ok(undefined);
   const names = missing.map((k) => (k === 'connectwise.clientid' ? 'connectwise.clientID' : k));
   return fail(
-    appError('MISSING_PARAMETER', `Missing required configuration: ${names.join(', ')}`, { field: `configuration.${names[0]}` }),
+    appError('MISSING_PARAMETER', `Missing required configuration: ${names.join(', ')}`, {
+      field: `configuration.${names[0]}`,
+    }),
   );
 }
 

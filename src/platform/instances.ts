@@ -1,6 +1,7 @@
 // Element instances: provision, read, replace, patch, enable/disable, delete — as Cloud Elements does them.
-import { appError, fail, ok, type Result } from '../errors/index.ts';
+
 import { type ElementDefinition, elementObject, findParameter } from '../elements/index.ts';
+import { appError, fail, ok, type Result } from '../errors/index.ts';
 import { generateSecret, hashSecret } from '../security/index.ts';
 import {
   type ConfigRow,
@@ -43,7 +44,11 @@ export function registerConfigValidator(v: ConfigValidator): void {
 }
 
 /** Called after an instance is saved or removed (events registers callbacks, stops pollers). */
-export type InstanceListener = (event: 'saved' | 'deleted' | 'disabled' | 'enabled', instance: InstanceRecord, deps: PlatformDeps) => Promise<void>;
+export type InstanceListener = (
+  event: 'saved' | 'deleted' | 'disabled' | 'enabled',
+  instance: InstanceRecord,
+  deps: PlatformDeps,
+) => Promise<void>;
 const listeners: InstanceListener[] = [];
 export function onInstanceChange(l: InstanceListener): void {
   listeners.push(l);
@@ -79,13 +84,20 @@ export async function loadInstanceConfig(deps: PlatformDeps, instanceId: number)
 
 function resolveElement(deps: PlatformDeps, keyOrId: string | number | undefined): Result<ElementDefinition> {
   if (keyOrId === undefined || keyOrId === '') {
-    return fail(appError('MISSING_PARAMETER', 'element.key is required (e.g. "connectwisecrmrest")', { field: 'element.key' }));
+    return fail(
+      appError('MISSING_PARAMETER', 'element.key is required (e.g. "connectwisecrmrest")', { field: 'element.key' }),
+    );
   }
   const def = deps.catalog.find(keyOrId);
   return def ? ok(def) : fail(appError('NOT_FOUND', `Element ${keyOrId} does not exist`, { field: 'element.key' }));
 }
 
-async function validateConfig(deps: PlatformDeps, def: ElementDefinition, config: ConfigMap, verify: boolean): Promise<Result<ConfigMap>> {
+async function validateConfig(
+  deps: PlatformDeps,
+  def: ElementDefinition,
+  config: ConfigMap,
+  verify: boolean,
+): Promise<Result<ConfigMap>> {
   const required = checkRequired(def, config);
   if (!required.ok) return required;
   if (config.baseUrl) config.baseUrl = normalizeBaseUrl(config.baseUrl);
@@ -179,9 +191,14 @@ export async function instanceView(deps: PlatformDeps, record: InstanceRecord, r
 export type InstanceView = Awaited<ReturnType<typeof instanceView>>;
 
 /** An instance of the caller's organization, or 404 — another organization's instance does not exist for them. */
-export async function findOwnInstance(deps: PlatformDeps, organizationId: number, id: number): Promise<Result<InstanceRecord>> {
+export async function findOwnInstance(
+  deps: PlatformDeps,
+  organizationId: number,
+  id: number,
+): Promise<Result<InstanceRecord>> {
   const record = Number.isSafeInteger(id) ? await findInstance(deps.store.db, id) : undefined;
-  if (!record || record.organizationId !== organizationId) return fail(appError('NOT_FOUND', `Instance ${id} not found`));
+  if (!record || record.organizationId !== organizationId)
+    return fail(appError('NOT_FOUND', `Instance ${id} not found`));
   return ok(record);
 }
 
@@ -201,7 +218,10 @@ export async function searchInstances(
     records = records.filter((r) => r.name.toLowerCase().includes(needle));
   }
   if (searching && records.length === 0) return fail(appError('NOT_FOUND', 'No instances match the search'));
-  const configs = await readConfigMany(deps.store.db, records.map((r) => r.id));
+  const configs = await readConfigMany(
+    deps.store.db,
+    records.map((r) => r.id),
+  );
   const views: InstanceView[] = [];
   for (const r of records) views.push(await instanceView(deps, r, configs.get(r.id) ?? []));
   return ok(views);
@@ -233,7 +253,8 @@ async function saveChanges(
     if (patch.config) {
       fields.eventsEnabled = patch.config['event.notification.enabled'] === 'true';
       fields.valid = true;
-      if (patch.replaceConfig) await trx.deleteFrom('instance_configuration').where('instance_id', '=', record.id).execute();
+      if (patch.replaceConfig)
+        await trx.deleteFrom('instance_configuration').where('instance_id', '=', record.id).execute();
       await upsertConfig(trx, record.id, sealRows(deps, def, patch.config));
     }
     await updateInstance(trx, record.id, fields);
@@ -284,7 +305,11 @@ export async function patchInstance(
   return ok(await saveChanges(deps, record, def, { name, tags, config }));
 }
 
-export async function setInstanceEnabled(deps: PlatformDeps, record: InstanceRecord, enabled: boolean): Promise<InstanceRecord> {
+export async function setInstanceEnabled(
+  deps: PlatformDeps,
+  record: InstanceRecord,
+  enabled: boolean,
+): Promise<InstanceRecord> {
   await updateInstance(deps.store.db, record.id, { disabled: !enabled });
   forgetInstance(record.tokenHash);
   const updated = (await findInstance(deps.store.db, record.id))!;

@@ -52,7 +52,7 @@ export async function createUser(
   return { user, userSecret };
 }
 
-export { listOrganizations, countOrganizations, type Organization };
+export { countOrganizations, listOrganizations, type Organization };
 
 /** On an empty store, creates the default organization and returns its secrets (printed once by `serve`). */
 export async function bootstrapIfEmpty(store: Store): Promise<CreatedOrganization | undefined> {

@@ -1,7 +1,8 @@
 // Checks a configuration against the vendor before anything is saved: URL policy first (no connection to a
 // refused address), then the element's verify call. Every failure names the parameter to fix.
-import { appError, fail, ok, type Result } from '../errors/index.ts';
+
 import { type ElementDefinition, renderTemplate } from '../elements/index.ts';
+import { appError, fail, ok, type Result } from '../errors/index.ts';
 import { checkOutboundUrl, type OutboundPolicy } from '../security/index.ts';
 import type { UpstreamClient } from '../upstream/index.ts';
 import type { ConfigMap } from './configuration.ts';
@@ -64,7 +65,11 @@ export async function verifyCredentials(
       result.error.code === 'UPSTREAM_POLICY'
         ? 'baseUrl points to an address refused by the outbound URL policy'
         : `Could not reach ConnectWise at baseUrl: ${result.error.message}. Check baseUrl`;
-    return fail(appError(result.error.code === 'UPSTREAM_POLICY' ? 'UPSTREAM_REFUSED' : 'CREDENTIALS_REJECTED', msg, { field: baseUrlField }));
+    return fail(
+      appError(result.error.code === 'UPSTREAM_POLICY' ? 'UPSTREAM_REFUSED' : 'CREDENTIALS_REJECTED', msg, {
+        field: baseUrlField,
+      }),
+    );
   }
   const { status, body } = result.response;
   const vendorSays = providerMessage(body);
@@ -79,9 +84,13 @@ export async function verifyCredentials(
       /* not JSON: not a ConnectWise API */
     }
     return fail(
-      appError('CREDENTIALS_REJECTED', 'baseUrl answered, but not as a ConnectWise API root (GET /system/info). Check baseUrl', {
-        field: baseUrlField,
-      }),
+      appError(
+        'CREDENTIALS_REJECTED',
+        'baseUrl answered, but not as a ConnectWise API root (GET /system/info). Check baseUrl',
+        {
+          field: baseUrlField,
+        },
+      ),
     );
   }
   const withProvider = vendorSays ? { providerMessage: vendorSays } : {};
@@ -113,16 +122,24 @@ export async function verifyCredentials(
   }
   if (status === 404 || status === 405) {
     return fail(
-      appError('CREDENTIALS_REJECTED', `baseUrl is not a ConnectWise API root (GET /system/info answered ${status}). Check baseUrl`, {
-        field: baseUrlField,
-        ...withProvider,
-      }),
+      appError(
+        'CREDENTIALS_REJECTED',
+        `baseUrl is not a ConnectWise API root (GET /system/info answered ${status}). Check baseUrl`,
+        {
+          field: baseUrlField,
+          ...withProvider,
+        },
+      ),
     );
   }
   return fail(
-    appError('CREDENTIALS_REJECTED', `ConnectWise answered ${status} while checking the credentials. Check baseUrl and company`, {
-      field: baseUrlField,
-      ...withProvider,
-    }),
+    appError(
+      'CREDENTIALS_REJECTED',
+      `ConnectWise answered ${status} while checking the credentials. Check baseUrl and company`,
+      {
+        field: baseUrlField,
+        ...withProvider,
+      },
+    ),
   );
 }

@@ -18,7 +18,11 @@ export function parseAuthHeader(header: string | undefined): AuthHeaderResult {
     const space = trimmed.indexOf(' ');
     const kind = KINDS[(space < 0 ? trimmed : trimmed.slice(0, space)).toLowerCase()];
     const value = space < 0 ? '' : trimmed.slice(space + 1).trim();
-    if (!kind) return { ok: false, message: `Authorization header part "${trimmed.split(' ')[0]}" is not User, Organization or Element` };
+    if (!kind)
+      return {
+        ok: false,
+        message: `Authorization header part "${trimmed.split(' ')[0]}" is not User, Organization or Element`,
+      };
     if (value === '') return { ok: false, message: `Authorization header part ${kind} has no value` };
     if (parts[kind] !== undefined) return { ok: false, message: `Authorization header repeats ${kind}` };
     parts[kind] = value;

@@ -36,7 +36,8 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
       if (!value.startsWith(PREFIX)) throw new Error('value is not sealed');
       const [wrapped, iv, tag, body] = value.slice(PREFIX.length).split(':');
       const [wiv, wtag, wbody] = (wrapped ?? '').split('.');
-      if (!iv || !tag || body === undefined || !wiv || !wtag || wbody === undefined) throw new Error('corrupt sealed value');
+      if (!iv || !tag || body === undefined || !wiv || !wtag || wbody === undefined)
+        throw new Error('corrupt sealed value');
       const dataKey = open(masterKey, wiv, wtag, wbody);
       return open(dataKey, iv, tag, body).toString('utf8');
     },

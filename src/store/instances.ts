@@ -30,7 +30,9 @@ export interface ConfigRow {
   secret: boolean;
 }
 
-type InstanceRow = { [K in keyof InstancesTable]: InstancesTable[K] extends { __select__: infer S } ? S : InstancesTable[K] };
+type InstanceRow = {
+  [K in keyof InstancesTable]: InstancesTable[K] extends { __select__: infer S } ? S : InstancesTable[K];
+};
 
 function toRecord(r: InstanceRow): InstanceRecord {
   return {
@@ -81,7 +83,11 @@ export async function insertInstance(
   config: Array<Omit<ConfigRow, 'id'>>,
 ): Promise<InstanceRecord> {
   const now = new Date().toISOString();
-  const row = { ...(toRow(instance) as Omit<InstanceRow, 'id' | 'created_at' | 'updated_at'>), created_at: now, updated_at: now };
+  const row = {
+    ...(toRow(instance) as Omit<InstanceRow, 'id' | 'created_at' | 'updated_at'>),
+    created_at: now,
+    updated_at: now,
+  };
   const inserted = await db.insertInto('instances').values(row).returning(['id']).executeTakeFirstOrThrow();
   const id = Number(inserted.id);
   await writeConfig(db, id, config);
@@ -119,7 +125,11 @@ export async function upsertConfig(db: Db, instanceId: number, rows: Array<Omit<
 
 export async function deleteConfigKeys(db: Db, instanceId: number, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
-  await db.deleteFrom('instance_configuration').where('instance_id', '=', instanceId).where('key', 'in', keys).execute();
+  await db
+    .deleteFrom('instance_configuration')
+    .where('instance_id', '=', instanceId)
+    .where('key', 'in', keys)
+    .execute();
 }
 
 export async function deleteInstance(db: Db, id: number): Promise<void> {

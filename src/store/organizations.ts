@@ -51,7 +51,11 @@ export async function findOrganizationBySecretHash(db: Db, secretHash: string): 
 }
 
 export async function findOrganizationById(db: Db, id: number): Promise<Organization | undefined> {
-  const r = await db.selectFrom('organizations').select(['id', 'name', 'created_at']).where('id', '=', id).executeTakeFirst();
+  const r = await db
+    .selectFrom('organizations')
+    .select(['id', 'name', 'created_at'])
+    .where('id', '=', id)
+    .executeTakeFirst();
   return r ? { id: Number(r.id), name: r.name, createdAt: r.created_at } : undefined;
 }
 

@@ -65,7 +65,8 @@ const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(h))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
@@ -80,16 +81,32 @@ function classify(err: unknown): UpstreamFailure {
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code ?? e?.cause?.code ?? '';
   if (code === 'EUPSTREAMPOLICY' || e?.cause?.code === 'EUPSTREAMPOLICY') {
-    return { code: 'UPSTREAM_POLICY', message: 'the upstream address is refused by the outbound URL policy', retryable: false };
+    return {
+      code: 'UPSTREAM_POLICY',
+      message: 'the upstream address is refused by the outbound URL policy',
+      retryable: false,
+    };
   }
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
     return { code: 'UPSTREAM_TIMEOUT', message: 'the upstream did not answer in time', retryable: true };
   }
   if (/CERT|SSL|TLS/i.test(code)) return { code: 'UPSTREAM_TLS', message: `TLS failure: ${code}`, retryable: false };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return { code: 'UPSTREAM_UNREACHABLE', message: 'the upstream host name does not resolve', retryable: code === 'EAI_AGAIN' };
+    return {
+      code: 'UPSTREAM_UNREACHABLE',
+      message: 'the upstream host name does not resolve',
+      retryable: code === 'EAI_AGAIN',
+    };
   }
-  return { code: 'UPSTREAM_UNREACHABLE', message: `could not reach the upstream (${code || 'connection failed'})`, retryable: true };
+  return {
+    code: 'UPSTREAM_UNREACHABLE',
+    message: `could not reach the upstream (${code || 'connection failed'})`,
+    retryable: true,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -149,7 +166,11 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
           requestHeaders: req.headers,
           requestBody: req.body,
           ...(result.ok
-            ? { status: result.response.status, responseHeaders: result.response.headers, responseBody: result.response.body }
+            ? {
+                status: result.response.status,
+                responseHeaders: result.response.headers,
+                responseBody: result.response.body,
+              }
             : { error: result.error.message }),
           durationMs: performance.now() - started,
         });

@@ -39,15 +39,57 @@ const seedDefaults: Record<string, string | null> = {
   'pagination.page.startindex': '1',
 };
 const topLevelKeys = [
-  'id', 'name', 'createdDate', 'token', 'elementId', 'tags', 'provisionInteractions', 'valid', 'disabled',
-  'maxCacheSize', 'cacheTimeToLive', 'configuration', 'authenticationType', 'eventsEnabled',
-  'eventsNotificationCallbackUrl', 'cachingEnabled', 'traceLoggingEnabled', 'organizationId', 'accountId',
-  'externalAuthentication', 'userId', 'element', 'user',
+  'id',
+  'name',
+  'createdDate',
+  'token',
+  'elementId',
+  'tags',
+  'provisionInteractions',
+  'valid',
+  'disabled',
+  'maxCacheSize',
+  'cacheTimeToLive',
+  'configuration',
+  'authenticationType',
+  'eventsEnabled',
+  'eventsNotificationCallbackUrl',
+  'cachingEnabled',
+  'traceLoggingEnabled',
+  'organizationId',
+  'accountId',
+  'externalAuthentication',
+  'userId',
+  'element',
+  'user',
 ];
 const elementKeys = [
-  'id', 'name', 'key', 'description', 'image', 'logo', 'active', 'deleted', 'typeOauth', 'trialAccount', 'resources',
-  'objects', 'models', 'transformationsEnabled', 'bulkDownloadEnabled', 'bulkUploadEnabled', 'cloneable', 'extendable',
-  'beta', 'authentication', 'extended', 'useModelsForMetadata', 'hub', 'protocolType', 'parameters', 'private',
+  'id',
+  'name',
+  'key',
+  'description',
+  'image',
+  'logo',
+  'active',
+  'deleted',
+  'typeOauth',
+  'trialAccount',
+  'resources',
+  'objects',
+  'models',
+  'transformationsEnabled',
+  'bulkDownloadEnabled',
+  'bulkUploadEnabled',
+  'cloneable',
+  'extendable',
+  'beta',
+  'authentication',
+  'extended',
+  'useModelsForMetadata',
+  'hub',
+  'protocolType',
+  'parameters',
+  'private',
 ];
 
 describe(`instances: the seed flow (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
@@ -58,7 +100,10 @@ describe(`instances: the seed flow (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'}
 
   beforeAll(async () => {
     sandbox = await startTestSandbox();
-    server = await startTestServer({ env: { CONDUIT_UPSTREAM_ALLOW: sandboxAllow(sandbox), LOG_LEVEL: 'debug' }, logs });
+    server = await startTestServer({
+      env: { CONDUIT_UPSTREAM_ALLOW: sandboxAllow(sandbox), LOG_LEVEL: 'debug' },
+      logs,
+    });
     const cli = await run(process.execPath, ['bin/conduit.js', 'org', 'create', '--name', 'Acme', '--json'], {
       env: { ...process.env, ...server.env, PORT: '0' },
     });
@@ -99,7 +144,13 @@ describe(`instances: the seed flow (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'}
     expect(inst.configuration.company).toBe(sandbox.credentials.company);
     expect(inst.configuration['connectwise.clientid']).toBe(sandbox.credentials.clientId);
     const poller = JSON.parse(inst.configuration['event.poller.configuration']);
-    expect(Object.keys(poller).sort()).toEqual(['configurations', 'contacts', 'incidents', 'opportunities', 'organizations']);
+    expect(Object.keys(poller).sort()).toEqual([
+      'configurations',
+      'contacts',
+      'incidents',
+      'opportunities',
+      'organizations',
+    ]);
     expect(poller.contacts.url).toBe("/hubs/crm/contacts?where=lastUpdated>'${gmtDate:yyyy-MM-dd'T'HH:mm:ss'Z'}'");
     expect(poller.contacts.datesConfiguration.updatedDateField).toBe('_info.lastUpdated');
     expect(JSON.stringify(inst)).not.toContain(sandbox.credentials.privateKey);
@@ -117,7 +168,12 @@ describe(`instances: the seed flow (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'}
   });
 
   it('lifecycle: GET, list, search, PATCH, configuration rows, disable/enable, DELETE', async () => {
-    const created = (await call(server.base, 'POST', '/instances', { auth: orgAuth(org), body: { ...seedBody(sandbox), name: 'Life<b>cycle</b>', tags: undefined } })).body;
+    const created = (
+      await call(server.base, 'POST', '/instances', {
+        auth: orgAuth(org),
+        body: { ...seedBody(sandbox), name: 'Life<b>cycle</b>', tags: undefined },
+      })
+    ).body;
     expect(created.name).toBe('Lifecycle');
     expect(created.tags).toEqual(['Lifecycle']);
     const got = await call(server.base, 'GET', `/instances/${created.id}`, { auth: orgAuth(org) });
@@ -154,7 +210,9 @@ describe(`instances: the seed flow (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'}
     expect(rowPatch.status).toBe(200);
     expect(rowPatch.body.propertyValue).toBe('true');
     // token-addressed configuration
-    const viaToken = await call(server.base, 'GET', '/instances/configuration', { auth: elementAuth(org, created.token) });
+    const viaToken = await call(server.base, 'GET', '/instances/configuration', {
+      auth: elementAuth(org, created.token),
+    });
     expect(viaToken.status).toBe(200);
     expect(viaToken.body.length).toBe(rows.body.length);
 
@@ -188,7 +246,14 @@ describe(`instances: the seed flow (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'}
     expect(el.body.key).toBe('connectwisecrmrest');
     const conf = await call(server.base, 'GET', '/elements/connectwisecrmrest/configuration', { auth: orgAuth(org) });
     const keys = conf.body.map((p: { key: string }) => p.key);
-    for (const k of ['baseUrl', 'company', 'public.key', 'private.key', 'connectwise.clientid', 'filter.response.nulls']) {
+    for (const k of [
+      'baseUrl',
+      'company',
+      'public.key',
+      'private.key',
+      'connectwise.clientid',
+      'filter.response.nulls',
+    ]) {
       expect(keys).toContain(k);
     }
     const base = conf.body.find((p: { key: string }) => p.key === 'baseUrl');
@@ -205,7 +270,8 @@ describe(`instances: the seed flow (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'}
     const secret = sandbox.credentials.privateKey;
     if (!testDatabaseUrl) {
       for (const f of readdirSync(server.dataDir)) {
-        if (f.startsWith('conduit.sqlite')) expect(readFileSync(join(server.dataDir, f)).includes(Buffer.from(secret))).toBe(false);
+        if (f.startsWith('conduit.sqlite'))
+          expect(readFileSync(join(server.dataDir, f)).includes(Buffer.from(secret))).toBe(false);
       }
     } else {
       const rows = await server.runtime.deps.store.db.selectFrom('instance_configuration').select(['value']).execute();

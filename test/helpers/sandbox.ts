@@ -5,7 +5,11 @@ export async function startTestSandbox(options: SandboxOptions = {}): Promise<Ru
 }
 
 /** The seed's POST /instances body, pointed at a sandbox. */
-export function seedBody(sandbox: RunningSandbox, overrides: Record<string, unknown> = {}, form: 'baseUrl' | 'baseURL' = 'baseURL') {
+export function seedBody(
+  sandbox: RunningSandbox,
+  overrides: Record<string, unknown> = {},
+  form: 'baseUrl' | 'baseURL' = 'baseURL',
+) {
   return {
     element: { key: 'connectwisecrmrest' },
     configuration: {

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { type Server, startServer } from '../../src/cli/serve.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { createOrganization, type CreatedOrganization } from '../../src/platform/index.ts';
-import { startServer, type Server } from '../../src/cli/serve.ts';
+import { type CreatedOrganization, createOrganization } from '../../src/platform/index.ts';
 import '../../src/cli/capabilities.ts';
 
 /** Set CONDUIT_TEST_DATABASE_URL=postgres://… to run the suite on PostgreSQL (each server gets its own schema). */
@@ -32,7 +32,7 @@ export async function startTestServer(
     CONDUIT_DATA_DIR: dataDir,
     CONDUIT_BOOTSTRAP: 'false',
     LOG_LEVEL: options.logs ? 'info' : 'silent',
-    ...(testDatabaseUrl ? { DATABASE_URL: testDatabaseUrl } : {}),
+    ...(testDatabaseUrl ? { DATABASE_URL: testDatabaseUrl, DATABASE_SCHEMA: pgSchema! } : {}),
     ...options.env,
   };
   const config = loadConfig(env);
@@ -77,6 +77,7 @@ export interface ApiResponse<T = unknown> {
 }
 
 /** A small typed HTTP client over real sockets. */
+// biome-ignore lint/suspicious/noExplicitAny: tests assert response bodies field by field
 export async function call<T = any>(
   base: string,
   method: string,

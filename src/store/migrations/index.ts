@@ -14,7 +14,8 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
       const out: Record<string, Migration> = {};
       for (const file of files) {
         const mod = (await import(new URL(file, folder).href)) as { migration?: (d: Dialect) => Migration };
-        if (typeof mod.migration !== 'function') throw new Error(`migration ${file} does not export migration(dialect)`);
+        if (typeof mod.migration !== 'function')
+          throw new Error(`migration ${file} does not export migration(dialect)`);
         out[file.replace(/\.ts$/, '')] = mod.migration(dialect);
       }
       return out;

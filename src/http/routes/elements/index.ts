@@ -1,8 +1,8 @@
 // The element catalog (Cloud Elements /elements).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { AppFailure, appError } from '../../../errors/index.ts';
 import { configurationRows, type ElementDefinition, elementObject } from '../../../elements/index.ts';
+import { AppFailure, appError } from '../../../errors/index.ts';
 import type { PlatformDeps } from '../../../platform/index.ts';
 import { AnyObject, errorResponses } from '../../schemas.ts';
 
@@ -21,8 +21,10 @@ export function elementRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
         return summary;
       }),
     );
-    app.get('/elements/:keyOrId', { schema: { params: KeyParam, response: { 200: AnyObject, ...errorResponses } } }, async (request) =>
-      elementObject(find(request.params.keyOrId)),
+    app.get(
+      '/elements/:keyOrId',
+      { schema: { params: KeyParam, response: { 200: AnyObject, ...errorResponses } } },
+      async (request) => elementObject(find(request.params.keyOrId)),
     );
     app.get(
       '/elements/:keyOrId/configuration',

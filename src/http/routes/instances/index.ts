@@ -35,7 +35,9 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
 
     app.post('/instances', { schema: createSchema }, async (request) => {
       const p = principalOf(request);
-      const { record } = unwrap(await provisionInstance(deps, { organizationId: p.organizationId, userId: p.user.id }, request.body));
+      const { record } = unwrap(
+        await provisionInstance(deps, { organizationId: p.organizationId, userId: p.user.id }, request.body),
+      );
       return instanceView(deps, record);
     });
 
@@ -45,7 +47,12 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
       async (request) => {
         const p = principalOf(request);
         const { record } = unwrap(
-          await provisionInstance(deps, { organizationId: p.organizationId, userId: p.user.id }, request.body, request.params.keyOrId),
+          await provisionInstance(
+            deps,
+            { organizationId: p.organizationId, userId: p.user.id },
+            request.body,
+            request.params.keyOrId,
+          ),
         );
         return instanceView(deps, record);
       },
@@ -91,7 +98,9 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
     app.get(
       '/instances/count',
       { schema: { response: { 200: Type.Object({ count: Type.Integer() }), ...errorResponses } } },
-      async (request) => ({ count: (await listInstances(deps.store.db, { organizationId: principalOf(request).organizationId })).length }),
+      async (request) => ({
+        count: (await listInstances(deps.store.db, { organizationId: principalOf(request).organizationId })).length,
+      }),
     );
 
     const byId = { params: IdParam, response: { 200: InstanceObject, ...errorResponses } };
@@ -100,8 +109,10 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
       instanceView(deps, await addressedInstance(deps, request, request.params.id)),
     );
 
-    app.get('/instance', { schema: { response: { 200: InstanceObject, ...errorResponses } }, config: { auth: 'element' } }, async (request) =>
-      instanceView(deps, await addressedInstance(deps, request)),
+    app.get(
+      '/instance',
+      { schema: { response: { 200: InstanceObject, ...errorResponses } }, config: { auth: 'element' } },
+      async (request) => instanceView(deps, await addressedInstance(deps, request)),
     );
 
     app.put('/instances/:id', { schema: { ...byId, body: InstanceBody } }, async (request) => {
@@ -116,18 +127,25 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
 
     app.patch(
       '/instances',
-      { schema: { body: InstanceBody, response: { 200: InstanceObject, ...errorResponses } }, config: { auth: 'element' } },
+      {
+        schema: { body: InstanceBody, response: { 200: InstanceObject, ...errorResponses } },
+        config: { auth: 'element' },
+      },
       async (request) => {
         const record = await addressedInstance(deps, request);
         return instanceView(deps, unwrap(await patchInstance(deps, record, request.body)));
       },
     );
 
-    app.delete('/instances/:id', { schema: { params: IdParam, response: { 200: AnyObject, ...errorResponses } } }, async (request) => {
-      const record = await addressedInstance(deps, request, request.params.id);
-      await removeInstance(deps, record);
-      return { id: record.id, deleted: true };
-    });
+    app.delete(
+      '/instances/:id',
+      { schema: { params: IdParam, response: { 200: AnyObject, ...errorResponses } } },
+      async (request) => {
+        const record = await addressedInstance(deps, request, request.params.id);
+        await removeInstance(deps, record);
+        return { id: record.id, deleted: true };
+      },
+    );
 
     // Enable / disable, by id or with the Element token alone.
     for (const [path, auth] of [
@@ -159,10 +177,14 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
       ['/instances/configuration', 'element'],
     ] as const) {
       const params = base.includes(':id') ? IdParam : Type.Object({});
-      app.get(base, { schema: { params, response: { 200: Type.Array(ConfigRowObject), ...errorResponses } }, config: { auth } }, async (request) => {
-        const record = await addressedInstance(deps, request, (request.params as { id?: number }).id);
-        return configurationRowsOf(deps, record);
-      });
+      app.get(
+        base,
+        { schema: { params, response: { 200: Type.Array(ConfigRowObject), ...errorResponses } }, config: { auth } },
+        async (request) => {
+          const record = await addressedInstance(deps, request, (request.params as { id?: number }).id);
+          return configurationRowsOf(deps, record);
+        },
+      );
       const rowParams = Type.Composite([params, Type.Object({ configId: Type.Integer({ minimum: 1 }) })]);
       app.get(
         `${base}/:configId`,
