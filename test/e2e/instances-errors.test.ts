@@ -139,6 +139,27 @@ describe(`instances: bad input (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, 
     expect(viaToken.status).toBe(401);
   });
 
+  it('sends Elements-Request-Id and exposes the Elements headers to browsers (CORS)', async () => {
+    const res = await call(server.base, 'GET', '/instances', {
+      auth: orgAuth(org),
+      headers: { origin: 'https://app.example' },
+    });
+    expect(res.headers.get('elements-request-id')).toMatch(/^[0-9a-f]{24}$/);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const exposed = res.headers.get('access-control-expose-headers') ?? '';
+    for (const h of [
+      'Elements-Returned-Count',
+      'Elements-Total-Count',
+      'Elements-Request-Id',
+      'Elements-Next-Page-Token',
+      'Elements-Trace-Id',
+      'Elements-Error',
+      'Content-Disposition',
+    ]) {
+      expect(exposed).toContain(h);
+    }
+  });
+
   it('answers unknown routes and bad ids with JSON 4xx', async () => {
     expect((await call(server.base, 'GET', '/nope', { auth: orgAuth(org) })).status).toBe(404);
     const badId = await call(server.base, 'GET', '/instances/abc', { auth: orgAuth(org) });
