@@ -1,0 +1,85 @@
+// GET /hubs/{hub}/{resource}[/{id}[/{child}[/{childId}]]], …/count and pass-through GETs of unnamed objects.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  countRecords,
+  encodePageToken,
+  explainRequest,
+  getOne,
+  listPage,
+  prepareCount,
+  prepareGet,
+  prepareList,
+  resolveHubPath,
+} from '../../../engine/index.ts';
+import { AppFailure, appError, unwrap } from '../../../errors/index.ts';
+import type { PlatformDeps } from '../../../platform/index.ts';
+import { errorResponses } from '../../schemas.ts';
+import { hubFailure, hubInstance, sendJsonText } from './instance.ts';
+import { HubParams, HubReadQuery, HubReply } from './schemas.ts';
+
+export function readRecordsRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/hubs/:hub/*',
+      {
+        config: { auth: 'element' },
+        schema: { params: HubParams, querystring: HubReadQuery, response: { 200: HubReply, ...errorResponses } },
+      },
+      async (request, reply) => {
+        const call = await hubInstance(deps, request, reply);
+        const def = deps.catalog.find(call.instance.elementKey);
+        if (!def) throw new AppFailure(appError('NOT_FOUND', `Element ${call.instance.elementKey} does not exist`));
+        const q = request.query;
+        const target = unwrap(resolveHubPath(def, request.params['*'].split('/').filter(Boolean)));
+        const read = { ...(q.where !== undefined ? { where: q.where } : {}) };
+
+        if (target.id !== undefined) {
+          if (q.explain) {
+            const p = unwrap(prepareGet(call.engine, call.instance, target, q.fields));
+            return explainRequest(p.ctx, 'GET', p.pathAndQuery);
+          }
+          const record = await getOne(call.engine, call.instance, target, q.fields);
+          if (!record.ok) return hubFailure(deps, call, record.error);
+          return sendJsonText(reply, JSON.stringify(record.value));
+        }
+
+        if (target.count) {
+          if (q.explain) {
+            const p = unwrap(prepareCount(call.engine, call.instance, target, read));
+            return explainRequest(p.ctx, 'GET', p.pathAndQuery);
+          }
+          const counted = await countRecords(call.engine, call.instance, target, read);
+          if (!counted.ok) return hubFailure(deps, call, counted.error);
+          return counted.value;
+        }
+
+        const prepared = unwrap(
+          prepareList(call.engine, call.instance, target, {
+            ...read,
+            ...(q.page !== undefined ? { page: q.page } : {}),
+            ...(q.pageSize !== undefined ? { pageSize: q.pageSize } : {}),
+            ...(q.nextPage ? { nextPage: q.nextPage } : {}),
+            ...(q.orderBy !== undefined ? { orderBy: q.orderBy } : {}),
+            ...(q.fields !== undefined ? { fields: q.fields } : {}),
+          }),
+        );
+        if (q.explain) return explainRequest(prepared.ctx, 'GET', prepared.pathAndQuery);
+        const total = q.includeTotalCount ? countRecords(call.engine, call.instance, target, read) : undefined;
+        const page = await listPage(call.engine, call.instance, prepared);
+        if (!page.ok) return hubFailure(deps, call, page.error);
+        if (total) {
+          const counted = await total;
+          if (!counted.ok) return hubFailure(deps, call, counted.error);
+          reply.header('Elements-Total-Count', String(counted.value.count));
+        }
+        const { count, hasMore, window } = page.value;
+        reply.header('Elements-Returned-Count', String(count));
+        reply.header(
+          'Elements-Next-Page-Token',
+          hasMore ? encodePageToken({ page: window.page + 1, pageSize: window.pageSize }) : '',
+        );
+        return sendJsonText(reply, page.value.json);
+      },
+    );
+  };
+}
