@@ -37,6 +37,7 @@ export const InstanceBody = Type.Object(
     name: Type.Optional(Type.String({ maxLength: 500 })),
     providerData: Type.Optional(Type.Unknown()),
     retrieveObjectsAfterInstantiation: Type.Optional(Type.Boolean()),
+    traceLoggingEnabled: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: true },
 );

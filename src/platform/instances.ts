@@ -34,6 +34,8 @@ export interface InstanceInput {
   tags?: string[];
   name?: string;
   disabled?: boolean;
+  /** Records upstream requests and responses (secrets redacted) at GET /instances/{id}/logs. */
+  traceLoggingEnabled?: boolean;
 }
 
 /** Extra checks other modules (events) add for their keys; they run before anything is saved. */
@@ -244,11 +246,18 @@ async function saveChanges(
   deps: PlatformDeps,
   record: InstanceRecord,
   def: ElementDefinition,
-  patch: { name?: string; tags?: string[]; config?: ConfigMap; replaceConfig?: boolean },
+  patch: { name?: string; tags?: string[]; config?: ConfigMap; replaceConfig?: boolean; traceLoggingEnabled?: boolean },
 ): Promise<InstanceRecord> {
   await deps.store.db.transaction().execute(async (trx) => {
-    const fields: { name?: string; tags?: string[]; eventsEnabled?: boolean; valid?: boolean } = {};
+    const fields: {
+      name?: string;
+      tags?: string[];
+      eventsEnabled?: boolean;
+      valid?: boolean;
+      traceLoggingEnabled?: boolean;
+    } = {};
     if (patch.name !== undefined) fields.name = patch.name;
+    if (patch.traceLoggingEnabled !== undefined) fields.traceLoggingEnabled = patch.traceLoggingEnabled;
     if (patch.tags !== undefined) fields.tags = patch.tags;
     if (patch.config) {
       fields.eventsEnabled = patch.config['event.notification.enabled'] === 'true';
@@ -280,7 +289,15 @@ export async function replaceInstance(
   if (!valid.ok) return valid;
   const name = input.name !== undefined ? sanitizeName(input.name) || record.name : record.name;
   const tags = input.tags ? input.tags.map(sanitizeName) : [name];
-  return ok(await saveChanges(deps, record, def, { name, tags, config, replaceConfig: true }));
+  return ok(
+    await saveChanges(deps, record, def, {
+      name,
+      tags,
+      config,
+      replaceConfig: true,
+      traceLoggingEnabled: input.traceLoggingEnabled,
+    }),
+  );
 }
 
 /** PATCH: name, tags (replace the list) and configuration keys; re-verifies only when credentials change. */
@@ -302,7 +319,9 @@ export async function patchInstance(
   }
   const name = input.name !== undefined ? sanitizeName(input.name) || record.name : undefined;
   const tags = input.tags ? input.tags.map(sanitizeName) : undefined;
-  return ok(await saveChanges(deps, record, def, { name, tags, config }));
+  return ok(
+    await saveChanges(deps, record, def, { name, tags, config, traceLoggingEnabled: input.traceLoggingEnabled }),
+  );
 }
 
 export async function setInstanceEnabled(
