@@ -151,6 +151,7 @@ describe(`instances: the seed flow (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'}
       'opportunities',
       'organizations',
     ]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the poller's own ${gmtDate:…} template, verbatim from the seed
     expect(poller.contacts.url).toBe("/hubs/crm/contacts?where=lastUpdated>'${gmtDate:yyyy-MM-dd'T'HH:mm:ss'Z'}'");
     expect(poller.contacts.datesConfiguration.updatedDateField).toBe('_info.lastUpdated');
     expect(JSON.stringify(inst)).not.toContain(sandbox.credentials.privateKey);
