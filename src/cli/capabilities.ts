@@ -1,2 +1,3 @@
-// Each capability (hub, events, console) adds itself to `capabilities` here, keeping serve.ts generic.
-export {};
+import './capabilities/hub.ts';
+import './capabilities/web.ts';
+import './capabilities/events.ts';

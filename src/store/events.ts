@@ -468,8 +468,9 @@ export async function claimDeliveries(
           ),
         ),
       )
+      // next_attempt_at alone: the (status, next_attempt_at) index then yields rows in order and LIMIT stops
+      // the scan early; a second sort key would sort every due row on each claim.
       .orderBy('n.next_attempt_at')
-      .orderBy('n.id')
       .limit(opts.limit);
     if (opts.skipInstances.length > 0) q = q.where('n.instance_id', 'not in', opts.skipInstances);
     const rows = dialect === 'postgres' ? await q.forUpdate().skipLocked().execute() : await q.execute();
