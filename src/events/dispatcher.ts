@@ -208,8 +208,16 @@ export function startDispatcher(deps: PlatformDeps, options: DispatcherOptions):
     }
   }
 
+  let lastFlushAt = Date.now();
   function scheduleFlush() {
+    lastFlushAt = Date.now();
     flushing = flushing.then(flush);
+  }
+
+  // One transaction records many outcomes: flush when a batch is full, when nothing is in flight, or when the
+  // oldest unrecorded outcome is 100 ms old. Unrecorded outcomes only cost a resend with the same eventId.
+  function flushDue(): boolean {
+    return outcomes.length >= 64 || (outcomes.length > 0 && (total === 0 || Date.now() - lastFlushAt >= 100));
   }
 
   async function loop(): Promise<void> {
@@ -217,7 +225,7 @@ export function startDispatcher(deps: PlatformDeps, options: DispatcherOptions):
       const free = concurrency - total;
       let claimed: Notification[] = [];
       // Claim in batches: one claim transaction per freed slot would cost more than the POSTs themselves.
-      if (free > 0 && (total === 0 || free >= Math.max(1, concurrency / 4))) {
+      if (free > 0 && (total === 0 || free >= Math.max(1, concurrency / 2))) {
         const now = new Date();
         const skip = [...inflight.entries()].filter(([, c]) => c >= perInstance).map(([id]) => id);
         try {
@@ -227,6 +235,8 @@ export function startDispatcher(deps: PlatformDeps, options: DispatcherOptions):
             leaseUntil: new Date(now.getTime() + options.timeoutMs + 5_000).toISOString(),
             limit: free,
             skipInstances: skip,
+            perInstance,
+            inflight,
           });
         } catch (e) {
           if (!running) break;
@@ -254,9 +264,9 @@ export function startDispatcher(deps: PlatformDeps, options: DispatcherOptions):
       if (excess.length > 0) {
         await db.updateTable('event_notifications').set({ lease_until: null }).where('id', 'in', excess).execute();
       }
-      scheduleFlush();
+      if (flushDue()) scheduleFlush();
       await flushing;
-      if (claimed.length - excess.length > 0 && concurrency - total >= concurrency / 4) {
+      if (claimed.length - excess.length > 0 && concurrency - total >= concurrency / 2) {
         await new Promise((r) => setImmediate(r));
         continue;
       }

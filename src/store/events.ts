@@ -449,33 +449,65 @@ const notificationColumns = [
 export async function claimDeliveries(
   db: Kysely<EventTables>,
   dialect: Dialect,
-  opts: { now: string; leaseUntil: string; limit: number; skipInstances: number[] },
+  opts: {
+    now: string;
+    leaseUntil: string;
+    limit: number;
+    skipInstances: number[];
+    /** Most rows one instance may have in flight, and how many it has now: a fair share per claim. */
+    perInstance?: number;
+    inflight?: ReadonlyMap<number, number>;
+  },
 ): Promise<Notification[]> {
+  const perInstance = opts.perInstance ?? opts.limit;
   return db.transaction().execute(async (trx) => {
-    let q = trx
-      .selectFrom('event_notifications as n')
-      .select('n.id')
-      .where('n.status', '=', 'pending')
-      .where('n.next_attempt_at', '<=', opts.now)
-      .where((eb) => eb.or([eb('n.lease_until', 'is', null), eb('n.lease_until', '<', opts.now)]))
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('event_instances as e')
-              .select('e.instance_id')
-              .whereRef('e.instance_id', '=', 'n.instance_id')
-              .where('e.paused', '=', 1),
+    const due = (qb: typeof trx) => {
+      let q = qb
+        .selectFrom('event_notifications as n')
+        .where('n.status', '=', 'pending')
+        .where('n.next_attempt_at', '<=', opts.now)
+        .where((eb) => eb.or([eb('n.lease_until', 'is', null), eb('n.lease_until', '<', opts.now)]))
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('event_instances as e')
+                .select('e.instance_id')
+                .whereRef('e.instance_id', '=', 'n.instance_id')
+                .where('e.paused', '=', 1),
+            ),
           ),
-        ),
-      )
-      // next_attempt_at alone: the (status, next_attempt_at) index then yields rows in order and LIMIT stops
-      // the scan early; a second sort key would sort every due row on each claim.
-      .orderBy('n.next_attempt_at')
-      .limit(opts.limit);
-    if (opts.skipInstances.length > 0) q = q.where('n.instance_id', 'not in', opts.skipInstances);
-    const rows = dialect === 'postgres' ? await q.forUpdate().skipLocked().execute() : await q.execute();
-    if (rows.length === 0) return [];
-    const ids = rows.map((r) => Number(r.id));
+        );
+      if (opts.skipInstances.length > 0) q = q.where('n.instance_id', 'not in', opts.skipInstances);
+      return q;
+    };
+    // Phase 1: which instances have due rows, oldest first, read from the (status, instance_id, next_attempt_at)
+    // index alone. Rows of one instance sit together in the index, so one LIMIT over all rows would hand a single
+    // instance the whole claim while the others wait. Leases and pauses are checked per row in phase 2.
+    let grouped = trx
+      .selectFrom('event_notifications as n')
+      .select(['n.instance_id'])
+      .select((eb) => eb.fn.min('n.next_attempt_at').as('oldest'))
+      .where('n.status', '=', 'pending')
+      .where('n.next_attempt_at', '<=', opts.now);
+    if (opts.skipInstances.length > 0) grouped = grouped.where('n.instance_id', 'not in', opts.skipInstances);
+    const instances = await grouped.groupBy('n.instance_id').orderBy('oldest').limit(opts.limit).execute();
+    // Phase 2: each instance's oldest rows, up to its free share, through the (status, instance_id,
+    // next_attempt_at) index.
+    const ids: number[] = [];
+    for (const { instance_id } of instances) {
+      const room = Math.min(perInstance - (opts.inflight?.get(Number(instance_id)) ?? 0), opts.limit - ids.length);
+      if (room <= 0) continue;
+      const q = due(trx)
+        .select('n.id')
+        .where('n.instance_id', '=', instance_id)
+        .orderBy('n.next_attempt_at')
+        .orderBy('n.id')
+        .limit(room);
+      const rows = dialect === 'postgres' ? await q.forUpdate().skipLocked().execute() : await q.execute();
+      for (const r of rows) ids.push(Number(r.id));
+      if (ids.length >= opts.limit) break;
+    }
+    if (ids.length === 0) return [];
     await trx.updateTable('event_notifications').set({ lease_until: opts.leaseUntil }).where('id', 'in', ids).execute();
     const full = await trx
       .selectFrom('event_notifications')

@@ -62,6 +62,12 @@ export function migration(dialect: Dialect): Migration {
         .on('event_notifications')
         .columns(['instance_id', 'id'])
         .execute();
+      // Per-instance claims (a fair share of the dispatcher for each instance).
+      await db.schema
+        .createIndex('event_notifications_instance_due')
+        .on('event_notifications')
+        .columns(['status', 'instance_id', 'next_attempt_at'])
+        .execute();
       await db.schema
         .createTable('event_items')
         .addColumn('id', idColumn(dialect))
