@@ -460,6 +460,8 @@ export async function claimDeliveries(
   },
 ): Promise<Notification[]> {
   const perInstance = opts.perInstance ?? opts.limit;
+  // PostgreSQL: one locking query is cheapest (measured: per-instance round trips cost more than they save).
+  if (dialect === 'postgres') return claimInOneQuery(db, opts);
   return db.transaction().execute(async (trx) => {
     const due = (qb: typeof trx) => {
       let q = qb
@@ -503,11 +505,49 @@ export async function claimDeliveries(
         .orderBy('n.next_attempt_at')
         .orderBy('n.id')
         .limit(room);
-      const rows = dialect === 'postgres' ? await q.forUpdate().skipLocked().execute() : await q.execute();
+      const rows = await q.execute();
       for (const r of rows) ids.push(Number(r.id));
       if (ids.length >= opts.limit) break;
     }
     if (ids.length === 0) return [];
+    await trx.updateTable('event_notifications').set({ lease_until: opts.leaseUntil }).where('id', 'in', ids).execute();
+    const full = await trx
+      .selectFrom('event_notifications')
+      .select(notificationColumns)
+      .where('id', 'in', ids)
+      .execute();
+    return full.map(toNotification).sort((a, b) => a.id - b.id);
+  });
+}
+
+/** One `FOR UPDATE SKIP LOCKED` query over the due index (PostgreSQL); the dispatcher releases what it can't start. */
+async function claimInOneQuery(
+  db: Kysely<EventTables>,
+  opts: { now: string; leaseUntil: string; limit: number; skipInstances: number[] },
+): Promise<Notification[]> {
+  return db.transaction().execute(async (trx) => {
+    let q = trx
+      .selectFrom('event_notifications as n')
+      .select('n.id')
+      .where('n.status', '=', 'pending')
+      .where('n.next_attempt_at', '<=', opts.now)
+      .where((eb) => eb.or([eb('n.lease_until', 'is', null), eb('n.lease_until', '<', opts.now)]))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('event_instances as e')
+              .select('e.instance_id')
+              .whereRef('e.instance_id', '=', 'n.instance_id')
+              .where('e.paused', '=', 1),
+          ),
+        ),
+      )
+      .orderBy('n.next_attempt_at')
+      .limit(opts.limit);
+    if (opts.skipInstances.length > 0) q = q.where('n.instance_id', 'not in', opts.skipInstances);
+    const rows = await q.forUpdate().skipLocked().execute();
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => Number(r.id));
     await trx.updateTable('event_notifications').set({ lease_until: opts.leaseUntil }).where('id', 'in', ids).execute();
     const full = await trx
       .selectFrom('event_notifications')
