@@ -93,8 +93,30 @@ export function configurationRows(def: ElementDefinition) {
   }));
 }
 
-/** The `element` object embedded in instance responses and served at GET /elements/{key}. */
-export function elementObject(def: ElementDefinition) {
+const described = new WeakMap<ElementDefinition, ReturnType<typeof describeElement>>();
+
+/**
+ * The `element` object embedded in instance responses and served at GET /elements/{key}. Derived once per
+ * definition (definitions are immutable after start-up) and frozen so no caller can change the shared copy.
+ */
+export function elementObject(def: ElementDefinition): ReturnType<typeof describeElement> {
+  let found = described.get(def);
+  if (!found) {
+    found = deepFreeze(describeElement(def));
+    described.set(def, found);
+  }
+  return found;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function describeElement(def: ElementDefinition) {
   return {
     id: def.id,
     name: def.name,
