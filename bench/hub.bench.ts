@@ -62,7 +62,8 @@ function listen(server: Server): Promise<string> {
   );
 }
 
-const DURATION_MS = 3000;
+const ROUNDS = 3;
+const DURATION_MS = 2500;
 const CONCURRENCY = 16;
 
 export async function run(): Promise<void> {
@@ -149,30 +150,46 @@ export async function run(): Promise<void> {
     },
   ];
 
-  const results = new Map<string, LoadResult>();
-  const sequential = new Map<string, LoadResult>();
-  // CPU of this process (load generator + proxy or hub) per request: the simulator runs elsewhere, so this is
-  // the cost each layer adds, unaffected by the simulator's own speed.
-  const cpuPerRequest = new Map<string, number>();
-  for (const t of targets) {
-    const pool = new Pool(t.origin, { connections: CONCURRENCY });
-    const op = async () => {
-      const r = await pool.request({ path: t.path, method: 'GET', headers: t.headers });
-      const bytes = await r.body.arrayBuffer();
-      if (r.statusCode !== 200 || bytes.byteLength < 1000) {
-        throw new Error(`${t.name}: ${r.statusCode} ${Buffer.from(bytes).toString('utf8', 0, 200)}`);
-      }
-    };
-    await closedLoop(op, 800, CONCURRENCY); // warm-up
-    const cpuBefore = process.cpuUsage();
-    const loaded = await closedLoop(op, DURATION_MS, CONCURRENCY);
-    const cpu = process.cpuUsage(cpuBefore);
-    results.set(t.name, loaded);
-    cpuPerRequest.set(t.name, (cpu.user + cpu.system) / 1000 / loaded.requests);
-    // One request at a time: the latency each layer adds, free of the simulator's queueing.
-    sequential.set(t.name, await closedLoop(op, 1500, 1));
-    await pool.close();
+  // Three interleaved rounds, median per target: one slow moment of the shared simulator (GC, a neighbour's
+  // load) then moves a single round, not the comparison.
+  const rounds = new Map<string, { loaded: LoadResult[]; seq: LoadResult[]; cpu: number[] }>();
+  const pools = new Map(targets.map((t) => [t.name, new Pool(t.origin, { connections: CONCURRENCY })]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of targets) {
+      const pool = pools.get(t.name)!;
+      const op = async () => {
+        const r = await pool.request({ path: t.path, method: 'GET', headers: t.headers });
+        const bytes = await r.body.arrayBuffer();
+        if (r.statusCode !== 200 || bytes.byteLength < 1000) {
+          throw new Error(`${t.name}: ${r.statusCode} ${Buffer.from(bytes).toString('utf8', 0, 200)}`);
+        }
+      };
+      await closedLoop(op, 400, CONCURRENCY); // warm-up
+      const cpuBefore = process.cpuUsage();
+      const loaded = await closedLoop(op, DURATION_MS, CONCURRENCY);
+      const cpu = process.cpuUsage(cpuBefore);
+      const entry = rounds.get(t.name) ?? { loaded: [], seq: [], cpu: [] };
+      entry.loaded.push(loaded);
+      // CPU of this process (load generator + proxy or hub) per request: the simulator runs elsewhere, so this
+      // is the cost each layer adds, unaffected by the simulator's own speed.
+      entry.cpu.push((cpu.user + cpu.system) / 1000 / loaded.requests);
+      // One request at a time: the latency each layer adds, free of the simulator's queueing.
+      entry.seq.push(await closedLoop(op, 800, 1));
+      rounds.set(t.name, entry);
+    }
   }
+  for (const pool of pools.values()) await pool.close();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const mid = (rs: LoadResult[]): LoadResult => ({
+    requests: median(rs.map((r) => r.requests)),
+    seconds: median(rs.map((r) => r.seconds)),
+    perSecond: median(rs.map((r) => r.perSecond)),
+    p50: median(rs.map((r) => r.p50)),
+    p99: median(rs.map((r) => r.p99)),
+  });
+  const results = new Map([...rounds].map(([k, v]) => [k, mid(v.loaded)]));
+  const sequential = new Map([...rounds].map(([k, v]) => [k, mid(v.seq)]));
+  const cpuPerRequest = new Map([...rounds].map(([k, v]) => [k, median(v.cpu)]));
 
   const floorR = results.get('floor proxy')!;
   const bareR = results.get('bare proxy')!;
