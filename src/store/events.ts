@@ -441,9 +441,41 @@ const notificationColumns = [
   'delivered_at',
 ] as const;
 
+type ClaimTrx = Transaction<EventTables>;
+
+/** Pending rows that are due, not leased by a live dispatcher, and of an instance that is not paused. */
+function dueRows(trx: ClaimTrx, now: string, skipInstances: number[]) {
+  let q = trx
+    .selectFrom('event_notifications as n')
+    .where('n.status', '=', 'pending')
+    .where('n.next_attempt_at', '<=', now)
+    .where((eb) => eb.or([eb('n.lease_until', 'is', null), eb('n.lease_until', '<', now)]))
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('event_instances as e')
+            .select('e.instance_id')
+            .whereRef('e.instance_id', '=', 'n.instance_id')
+            .where('e.paused', '=', 1),
+        ),
+      ),
+    );
+  if (skipInstances.length > 0) q = q.where('n.instance_id', 'not in', skipInstances);
+  return q;
+}
+
+/** Takes the lease on the chosen rows and reads them whole, in id order. */
+async function leaseAndRead(trx: ClaimTrx, ids: number[], leaseUntil: string): Promise<Notification[]> {
+  if (ids.length === 0) return [];
+  await trx.updateTable('event_notifications').set({ lease_until: leaseUntil }).where('id', 'in', ids).execute();
+  const full = await trx.selectFrom('event_notifications').select(notificationColumns).where('id', 'in', ids).execute();
+  return full.map(toNotification).sort((a, b) => a.id - b.id);
+}
+
 /**
- * Leases due notifications. On PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED so that
- * concurrent dispatchers never take the same row; on SQLite the single writer makes the update atomic.
+ * Leases due notifications. On PostgreSQL one query locks the candidate rows with FOR UPDATE SKIP LOCKED so
+ * that concurrent dispatchers never take the same row (measured cheaper there than per-instance round trips);
+ * on SQLite the single writer makes the update atomic and each instance gets a fair share of the claim.
  * `skipInstances` keeps instances that already use their share of in-flight slots out of this batch.
  */
 export async function claimDeliveries(
@@ -460,28 +492,21 @@ export async function claimDeliveries(
   },
 ): Promise<Notification[]> {
   const perInstance = opts.perInstance ?? opts.limit;
-  // PostgreSQL: one locking query is cheapest (measured: per-instance round trips cost more than they save).
-  if (dialect === 'postgres') return claimInOneQuery(db, opts);
   return db.transaction().execute(async (trx) => {
-    const due = (qb: typeof trx) => {
-      let q = qb
-        .selectFrom('event_notifications as n')
-        .where('n.status', '=', 'pending')
-        .where('n.next_attempt_at', '<=', opts.now)
-        .where((eb) => eb.or([eb('n.lease_until', 'is', null), eb('n.lease_until', '<', opts.now)]))
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('event_instances as e')
-                .select('e.instance_id')
-                .whereRef('e.instance_id', '=', 'n.instance_id')
-                .where('e.paused', '=', 1),
-            ),
-          ),
-        );
-      if (opts.skipInstances.length > 0) q = q.where('n.instance_id', 'not in', opts.skipInstances);
-      return q;
-    };
+    if (dialect === 'postgres') {
+      const rows = await dueRows(trx, opts.now, opts.skipInstances)
+        .select('n.id')
+        .orderBy('n.next_attempt_at')
+        .limit(opts.limit)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      return leaseAndRead(
+        trx,
+        rows.map((r) => Number(r.id)),
+        opts.leaseUntil,
+      );
+    }
     // Phase 1: which instances have due rows, oldest first, read from the (status, instance_id, next_attempt_at)
     // index alone. Rows of one instance sit together in the index, so one LIMIT over all rows would hand a single
     // instance the whole claim while the others wait. Leases and pauses are checked per row in phase 2.
@@ -493,68 +518,22 @@ export async function claimDeliveries(
       .where('n.next_attempt_at', '<=', opts.now);
     if (opts.skipInstances.length > 0) grouped = grouped.where('n.instance_id', 'not in', opts.skipInstances);
     const instances = await grouped.groupBy('n.instance_id').orderBy('oldest').limit(opts.limit).execute();
-    // Phase 2: each instance's oldest rows, up to its free share, through the (status, instance_id,
-    // next_attempt_at) index.
+    // Phase 2: each instance's oldest rows, up to its free share, through the same index.
     const ids: number[] = [];
     for (const { instance_id } of instances) {
       const room = Math.min(perInstance - (opts.inflight?.get(Number(instance_id)) ?? 0), opts.limit - ids.length);
       if (room <= 0) continue;
-      const q = due(trx)
+      const rows = await dueRows(trx, opts.now, opts.skipInstances)
         .select('n.id')
         .where('n.instance_id', '=', instance_id)
         .orderBy('n.next_attempt_at')
         .orderBy('n.id')
-        .limit(room);
-      const rows = await q.execute();
+        .limit(room)
+        .execute();
       for (const r of rows) ids.push(Number(r.id));
       if (ids.length >= opts.limit) break;
     }
-    if (ids.length === 0) return [];
-    await trx.updateTable('event_notifications').set({ lease_until: opts.leaseUntil }).where('id', 'in', ids).execute();
-    const full = await trx
-      .selectFrom('event_notifications')
-      .select(notificationColumns)
-      .where('id', 'in', ids)
-      .execute();
-    return full.map(toNotification).sort((a, b) => a.id - b.id);
-  });
-}
-
-/** One `FOR UPDATE SKIP LOCKED` query over the due index (PostgreSQL); the dispatcher releases what it can't start. */
-async function claimInOneQuery(
-  db: Kysely<EventTables>,
-  opts: { now: string; leaseUntil: string; limit: number; skipInstances: number[] },
-): Promise<Notification[]> {
-  return db.transaction().execute(async (trx) => {
-    let q = trx
-      .selectFrom('event_notifications as n')
-      .select('n.id')
-      .where('n.status', '=', 'pending')
-      .where('n.next_attempt_at', '<=', opts.now)
-      .where((eb) => eb.or([eb('n.lease_until', 'is', null), eb('n.lease_until', '<', opts.now)]))
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('event_instances as e')
-              .select('e.instance_id')
-              .whereRef('e.instance_id', '=', 'n.instance_id')
-              .where('e.paused', '=', 1),
-          ),
-        ),
-      )
-      .orderBy('n.next_attempt_at')
-      .limit(opts.limit);
-    if (opts.skipInstances.length > 0) q = q.where('n.instance_id', 'not in', opts.skipInstances);
-    const rows = await q.forUpdate().skipLocked().execute();
-    if (rows.length === 0) return [];
-    const ids = rows.map((r) => Number(r.id));
-    await trx.updateTable('event_notifications').set({ lease_until: opts.leaseUntil }).where('id', 'in', ids).execute();
-    const full = await trx
-      .selectFrom('event_notifications')
-      .select(notificationColumns)
-      .where('id', 'in', ids)
-      .execute();
-    return full.map(toNotification).sort((a, b) => a.id - b.id);
+    return leaseAndRead(trx, ids, opts.leaseUntil);
   });
 }
 
