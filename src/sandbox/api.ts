@@ -9,7 +9,15 @@ import { ApiError, errors } from './http/errors.ts';
 import { header, type ParsedQuery, parseJsonBody, readBody } from './http/request.ts';
 import { CURRENT_VERSION } from './options.ts';
 import { compileQuery, countQuery, type PageRequest, runQuery } from './query/engine.ts';
-import { type FieldTree, parseFields, project, type RenderContext, renderRow } from './render.ts';
+import {
+  type FieldTree,
+  jsonArrayBytes,
+  parseFields,
+  project,
+  type RenderContext,
+  renderRow,
+  renderRowBytes,
+} from './render.ts';
 import type { SandboxState } from './state.ts';
 import { Table } from './store/table.ts';
 import {
@@ -25,6 +33,8 @@ import {
 export interface Reply {
   status: number;
   body?: unknown;
+  /** The body already serialised (list pages of cached rows); wins over `body`. */
+  raw?: Buffer;
   headers?: Record<string, string>;
 }
 
@@ -225,14 +235,17 @@ function listRows(
   const compiled = withConditionErrors(() => compileQuery(call.state.db, def, params));
   const result = runQuery(table, source, compiled, page);
   const tree = fieldsTree(call, body?.fields);
-  const rows = result.rows.map((r) => shape(call, def, r, tree));
   const headers: Record<string, string> = {};
   if (!body) {
     headers.Link = page.forwardOnly
       ? forwardLink(call, result.rows)
       : navigableLink(call, page.page, page.pageSize, result.total ?? 0);
   }
-  return { status: 200, body: rows, headers };
+  if (!tree) {
+    const ctx = renderCtx(call);
+    return { status: 200, raw: jsonArrayBytes(result.rows.map((r) => renderRowBytes(ctx, def, r))), headers };
+  }
+  return { status: 200, body: result.rows.map((r) => shape(call, def, r, tree)), headers };
 }
 
 function countRows(call: ApiCall, def: TableDef, table: Table, source: readonly Row[] | undefined): Reply {

@@ -61,20 +61,20 @@ function commonHeaders(state: SandboxState, secure: boolean): Record<string, str
 
 function send(res: ServerResponse, reply: Reply, base: Record<string, string>, truncate = false): void {
   const headers: Record<string, string> = { ...base, ...(reply.headers ?? {}) };
-  if (reply.status === 204 || reply.body === undefined) {
+  if (reply.status === 204 || (reply.body === undefined && reply.raw === undefined)) {
     res.writeHead(reply.status, headers);
     res.end();
     return;
   }
-  const text = JSON.stringify(reply.body);
+  const bytes = reply.raw ?? Buffer.from(JSON.stringify(reply.body), 'utf8');
   headers['Content-Type'] = 'application/json; charset=utf-8';
   if (truncate) {
     // A body cut mid-way, as a dropped upstream connection delivers it.
+    const text = bytes.toString('utf8');
     res.writeHead(reply.status, headers);
     res.end(text.slice(0, Math.max(1, Math.floor(text.length / 2))));
     return;
   }
-  const bytes = Buffer.from(text, 'utf8');
   headers['Content-Length'] = String(bytes.length);
   res.writeHead(reply.status, headers);
   res.end(bytes);

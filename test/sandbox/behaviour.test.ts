@@ -148,6 +148,23 @@ describe('sandbox behaviour', () => {
     expect(recent.json).toEqual([{ id: created.id }]);
   });
 
+  it('renders list pages from cached rows that follow writes to the rows they reference', async () => {
+    const page = `/company/contacts?conditions=${enc('company/id=2')}&pageSize=5`;
+    const before = (await cw.call('GET', page)).json as { id: number; company: { name: string } }[];
+    expect(before.length).toBeGreaterThan(0);
+    const again = await cw.call('GET', page);
+    expect(again.json).toEqual(before); // the cached rendering is the same document
+    const renamed = `Renamed ${Date.now()}`;
+    expect(
+      (await cw.call('PATCH', '/company/companies/2', { body: [{ op: 'replace', path: 'name', value: renamed }] }))
+        .status,
+    ).toBe(200);
+    const after = (await cw.call('GET', page)).json as { id: number; company: { name: string } }[];
+    expect(after.map((c) => c.id)).toEqual(before.map((c) => c.id));
+    for (const c of after) expect(c.company.name).toBe(renamed);
+    const one = (await cw.call('GET', `/company/contacts/${before[0]?.id}`)).json;
+    expect(after[0]).toEqual(one);
+  });
   it('serves contact communications as their own collection', async () => {
     const created = await cw.call('POST', '/company/contacts/1/communications', {
       body: { type: { name: 'Cell' }, value: '555-0199' },

@@ -14,6 +14,13 @@ export class Database {
     for (const def of defs) this.tables.set(def.key, new Table(def));
   }
 
+  /** Changes whenever any table changes (render caches compare it). */
+  get version(): number {
+    let v = 0;
+    for (const t of this.tables.values()) v += t.version;
+    return v;
+  }
+
   table(key: string): Table {
     const t = this.tables.get(key);
     if (!t) throw new Error(`unknown table ${key}`);
