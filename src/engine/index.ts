@@ -5,6 +5,7 @@ import { getOne, listParsed } from './read.ts';
 import { resolveHubPath } from './resolve.ts';
 import type { EngineDeps, EngineInstance } from './types.ts';
 
+export { chunksLength } from './chunks.ts';
 export { type InstanceContext, instanceContext, querySchemaOf } from './context.ts';
 export { encodePageToken, type PageWindow } from './paging.ts';
 export { translateCached } from './query.ts';

@@ -1,5 +1,6 @@
 // Hub reads: list (one vendor call per hub page), get, count, and the explain view of the vendor request.
 import { appError, fail, ok, type Result } from '../errors/index.ts';
+import { chunksInclude, chunksLength, firstByte } from './chunks.ts';
 import { type InstanceContext, instanceContext } from './context.ts';
 import { linkHasNext, type PageWindow, pageWindow } from './paging.ts';
 import { type ReadQuery, vendorQueryString } from './query.ts';
@@ -53,13 +54,18 @@ export function explainRequest(ctx: InstanceContext, method: string, pathAndQuer
 }
 
 export interface ListPage {
-  /** The page as JSON text, ready to send (nulls already filtered when the instance asks for it). */
-  json: string;
+  /**
+   * The page as JSON, ready to send (nulls already filtered when the instance asks for it): text, or the vendor's
+   * own chunks when the page needed no reshaping.
+   */
+  json: string | readonly Buffer[];
   count: number;
   hasMore: boolean;
   window: PageWindow;
   vendorRequest: string;
 }
+
+const NULL = Buffer.from('null');
 
 function countTopLevel(records: unknown): Result<number> {
   return Array.isArray(records)
@@ -80,19 +86,20 @@ export async function listPage(
   const sent = await sendVendor(deps, instance, ctx, { method: 'GET', pathAndQuery });
   if (!sent.ok) return sent;
   const res = sent.value;
-  const body = res.body.length === 0 ? '[]' : res.body;
+  const empty = chunksLength(res.chunks) === 0;
   const linkNext = linkHasNext(res.headers.link);
   const vendorRequest = `GET ${pathAndQuery}`;
-  const mustFilter = ctx.filterNulls && body.includes('null');
-  if (!mustFilter && linkNext === true && body.charCodeAt(0) === 91 /* [ */) {
-    return ok({ json: body, count: window.pageSize, hasMore: true, window, vendorRequest });
+  // Searching the bytes is far cheaper than decoding them; a "null" inside a string only costs the slow path.
+  const mustFilter = ctx.filterNulls && chunksInclude(res.chunks, NULL);
+  if (!mustFilter && linkNext === true && firstByte(res.chunks) === 0x5b /* [ */) {
+    return ok({ json: res.chunks, count: window.pageSize, hasMore: true, window, vendorRequest });
   }
-  const parsed = parseVendorJson(body);
+  const parsed = parseVendorJson(empty ? '[]' : res.body);
   if (!parsed.ok) return parsed;
   const count = countTopLevel(parsed.value);
   if (!count.ok) return count;
   const hasMore = linkNext ?? count.value >= window.pageSize;
-  const json = mustFilter ? JSON.stringify(stripNulls(parsed.value)) : body;
+  const json = mustFilter ? JSON.stringify(stripNulls(parsed.value)) : empty ? '[]' : res.chunks;
   return ok({ json, count: count.value, hasMore, window, vendorRequest });
 }
 

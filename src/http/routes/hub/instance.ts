@@ -1,8 +1,9 @@
 // The instance a hub call addresses (from the Element token), as the engine sees it: decrypted configuration
 // cached per instance revision, so a hub page costs no database read or decryption in the steady state.
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EngineDeps, EngineInstance } from '../../../engine/index.ts';
-import { isCredentialsRejected } from '../../../engine/index.ts';
+import { chunksLength, isCredentialsRejected } from '../../../engine/index.ts';
 import { type AppError, AppFailure, appError } from '../../../errors/index.ts';
 import { forgetInstance, loadInstanceConfig, type PlatformDeps } from '../../../platform/index.ts';
 import { type InstanceRecord, updateInstance } from '../../../store/index.ts';
@@ -67,7 +68,19 @@ export async function hubFailure(deps: PlatformDeps, call: HubCall, error: AppEr
   throw new AppFailure(error);
 }
 
-/** Sends JSON text as is (the engine already produced it) — no second serialisation. */
-export function sendJsonText(reply: FastifyReply, json: string) {
-  return reply.code(200).type('application/json; charset=utf-8').send(json);
+/**
+ * Sends JSON the engine already produced, with no second serialisation: text, or the vendor's chunks written
+ * straight to the socket (headers set so far on the reply go with them).
+ */
+export function sendJsonText(reply: FastifyReply, json: string | readonly Buffer[]) {
+  reply.code(200).type('application/json; charset=utf-8');
+  if (typeof json === 'string') return reply.send(json);
+  reply.header('content-length', chunksLength(json));
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, reply.getHeaders() as OutgoingHttpHeaders);
+  res.cork();
+  for (const chunk of json) res.write(chunk);
+  res.end();
+  return reply;
 }
