@@ -1,5 +1,4 @@
 // buildApp(deps) returns the Fastify app without listening; the CLI's `serve` listens.
-import { randomBytes } from 'node:crypto';
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -8,6 +7,7 @@ import { appError } from '../errors/index.ts';
 import type { PlatformDeps } from '../platform/index.ts';
 import { resolvePrincipal } from './auth.ts';
 import { errorHandler, sendError } from './errors.ts';
+import { lazyChildLogger, newRequestId } from './requestLog.ts';
 import { elementRoutes } from './routes/elements/index.ts';
 import { healthRoutes } from './routes/health.ts';
 import { instanceRoutes } from './routes/instances/index.ts';
@@ -55,7 +55,8 @@ export interface AppOptions {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    genReqId: () => randomBytes(12).toString('hex'),
+    genReqId: newRequestId,
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: 10 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>();
