@@ -7,8 +7,18 @@ export interface PageWindow {
   pageSize: number;
 }
 
+const tokens = new Map<string, string>();
+
+/** The `Elements-Next-Page-Token` of a window (remembered: clients walk the same few windows). */
 export function encodePageToken(window: PageWindow): string {
-  return Buffer.from(JSON.stringify({ page: window.page, pageSize: window.pageSize }), 'utf8').toString('base64');
+  const key = `${window.page}:${window.pageSize}`;
+  let token = tokens.get(key);
+  if (token === undefined) {
+    token = Buffer.from(JSON.stringify({ page: window.page, pageSize: window.pageSize }), 'utf8').toString('base64');
+    if (tokens.size >= 10_000) tokens.clear();
+    tokens.set(key, token);
+  }
+  return token;
 }
 
 function decodePageToken(token: string): Result<PageWindow> {

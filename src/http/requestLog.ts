@@ -20,35 +20,67 @@ export function newRequestId(): string {
   return id;
 }
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+type LogFn = (...args: unknown[]) => void;
 
 /** A request logger that becomes `parent.child(bindings)` the first time it logs at an enabled level. */
+class LazyChildLogger {
+  #child: FastifyBaseLogger | undefined;
+
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+  ) {}
+
+  get level(): string {
+    return (this.#child ?? this.parent).level;
+  }
+
+  set level(value: string) {
+    this.real().level = value;
+  }
+
+  private real(): FastifyBaseLogger {
+    this.#child ??= this.parent.child(this.bindings, this.options);
+    return this.#child;
+  }
+
+  private log(level: Level, args: unknown[]): void {
+    const enabled = (this.parent as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+    if (!this.#child && enabled && !enabled.call(this.parent, level)) return;
+    (this.real()[level] as LogFn)(...args);
+  }
+
+  fatal(...args: unknown[]) {
+    this.log('fatal', args);
+  }
+  error(...args: unknown[]) {
+    this.log('error', args);
+  }
+  warn(...args: unknown[]) {
+    this.log('warn', args);
+  }
+  info(...args: unknown[]) {
+    this.log('info', args);
+  }
+  debug(...args: unknown[]) {
+    this.log('debug', args);
+  }
+  trace(...args: unknown[]) {
+    this.log('trace', args);
+  }
+  silent() {}
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.real().child(bindings, options);
+  }
+}
+
 export function lazyChildLogger(
   parent: FastifyBaseLogger,
   bindings: Bindings,
   options: ChildLoggerOptions,
 ): FastifyBaseLogger {
-  let child: FastifyBaseLogger | undefined;
-  const real = () => {
-    child ??= parent.child(bindings, options);
-    return child;
-  };
-  const lazy = {
-    get level() {
-      return (child ?? parent).level;
-    },
-    set level(value: string) {
-      real().level = value;
-    },
-    silent: () => {},
-    child: (more: Bindings, moreOptions?: ChildLoggerOptions) => real().child(more, moreOptions),
-  } as Partial<Record<(typeof LEVELS)[number], (...args: unknown[]) => void>> & Record<string, unknown>;
-  const check = (parent as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.bind(parent);
-  for (const level of LEVELS) {
-    lazy[level] = (...args: unknown[]) => {
-      if (!child && check && !check(level)) return;
-      (real()[level] as (...a: unknown[]) => void)(...args);
-    };
-  }
-  return lazy as unknown as FastifyBaseLogger;
+  return new LazyChildLogger(parent, bindings, options) as unknown as FastifyBaseLogger;
 }

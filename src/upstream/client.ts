@@ -3,6 +3,9 @@
 import { Agent, errors as undiciErrors } from 'undici';
 import { guardedLookup, type OutboundPolicy } from '../security/index.ts';
 import { createRateBudget, type RateBudget } from './rateBudget.ts';
+import { readChunks, type UpstreamResponse, upstreamResponse } from './response.ts';
+
+export type { UpstreamResponse };
 
 export interface UpstreamRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -14,64 +17,6 @@ export interface UpstreamRequest {
   /** Safe to resend after a failure (GET/PUT/DELETE, or a POST carrying an idempotency guarantee). */
   idempotent?: boolean;
   timeoutMs?: number;
-}
-
-export interface UpstreamResponse {
-  status: number;
-  headers: Record<string, string>;
-  /**
-   * The body as received, chunk by chunk (a UTF-8 BOM removed): a page that needs no reshaping is sent on without
-   * being joined or decoded.
-   */
-  chunks: readonly Buffer[];
-  /** The body joined, on first use. */
-  readonly bytes: Buffer;
-  /** The body decoded as UTF-8, on first use. */
-  readonly body: string;
-  durationMs: number;
-  attempts: number;
-}
-
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
-function withoutBom(received: Buffer[]): Buffer[] {
-  // A first chunk too short to hold the BOM is joined with the rest (tiny bodies only).
-  const chunks = received.length > 1 && (received[0] as Buffer).length < 3 ? [Buffer.concat(received)] : received;
-  const first = chunks[0];
-  if (!first || first.length < 3 || !first.subarray(0, 3).equals(BOM)) return chunks;
-  return [first.subarray(3), ...chunks.slice(1)];
-}
-
-function upstreamResponse(status: number, headers: Record<string, string>, received: Buffer[], durationMs: number) {
-  const chunks = withoutBom(received);
-  let bytes: Buffer | undefined;
-  let text: string | undefined;
-  const response: UpstreamResponse = {
-    status,
-    headers,
-    chunks,
-    get bytes() {
-      bytes ??= chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      return bytes;
-    },
-    get body() {
-      text ??= this.bytes.toString('utf8');
-      return text;
-    },
-    durationMs,
-    attempts: 1,
-  };
-  return response;
-}
-
-/** The body's chunks as the socket delivered them. */
-function readChunks(body: NodeJS.ReadableStream): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (chunk: Buffer) => chunks.push(chunk));
-    body.on('end', () => resolve(chunks));
-    body.on('error', reject);
-  });
 }
 
 export type UpstreamFailureCode = 'UPSTREAM_POLICY' | 'UPSTREAM_UNREACHABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_TLS';
@@ -112,13 +57,6 @@ export interface UpstreamOptions {
 }
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
-
-function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h))
-    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
 
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
@@ -188,7 +126,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
       const chunks = await readChunks(res.body);
       return {
         ok: true,
-        response: upstreamResponse(res.statusCode, flattenHeaders(res.headers), chunks, performance.now() - started),
+        response: upstreamResponse(res.statusCode, res.headers, chunks, performance.now() - started),
       };
     } catch (err) {
       return { ok: false, error: classify(err) };
