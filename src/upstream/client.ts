@@ -3,7 +3,7 @@
 import { Agent, errors as undiciErrors } from 'undici';
 import { guardedLookup, type OutboundPolicy } from '../security/index.ts';
 import { createRateBudget, type RateBudget } from './rateBudget.ts';
-import { readChunks, type UpstreamResponse, upstreamResponse } from './response.ts';
+import { receive, type UpstreamResponse } from './response.ts';
 
 export type { UpstreamResponse };
 
@@ -111,23 +111,18 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
 
   async function attempt(req: UpstreamRequest): Promise<UpstreamResult> {
     const url = new URL(req.url);
-    const started = performance.now();
     const timeout = req.timeoutMs ?? options.timeoutMs;
     try {
-      const res = await agent.request({
+      const response = await receive(agent, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: req.method,
         headers: req.headers,
-        body: req.body,
+        body: req.body ?? null,
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });
-      const chunks = await readChunks(res.body);
-      return {
-        ok: true,
-        response: upstreamResponse(res.statusCode, res.headers, chunks, performance.now() - started),
-      };
+      return { ok: true, response };
     } catch (err) {
       return { ok: false, error: classify(err) };
     }

@@ -1,5 +1,6 @@
 // A vendor response as received: status, headers and the body's chunks, joined or decoded only when asked.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 
 export interface UpstreamResponse {
   status: number;
@@ -66,21 +67,48 @@ class ReceivedResponse implements UpstreamResponse {
   }
 }
 
-export function upstreamResponse(
-  status: number,
-  headers: IncomingHttpHeaders,
-  received: Buffer[],
-  durationMs: number,
-): UpstreamResponse {
-  return new ReceivedResponse(status, headers, received, durationMs);
+/**
+ * Collects one response through undici's handler interface: status, headers and the body's chunks as the socket
+ * delivers them — no body stream, which costs more per request than the hub's own work on a page.
+ */
+class Collector implements Dispatcher.DispatchHandler {
+  #status = 0;
+  #headers: IncomingHttpHeaders = {};
+  #chunks: Buffer[] = [];
+
+  constructor(
+    private readonly started: number,
+    private readonly done: (response: UpstreamResponse) => void,
+    private readonly failed: (error: Error) => void,
+  ) {}
+
+  /** Its presence tells undici this handler speaks the controller interface. */
+  onRequestStart(): void {}
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    // 1xx informational answers come first and carry no body: the final answer replaces them.
+    this.#status = status;
+    this.#headers = headers;
+    this.#chunks = [];
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.done(new ReceivedResponse(this.#status, this.#headers, this.#chunks, performance.now() - this.started));
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.failed(error);
+  }
 }
 
-/** The body's chunks as the socket delivered them. */
-export function readChunks(body: NodeJS.ReadableStream): Promise<Buffer[]> {
+/** Sends one request and reads its whole response; network failures reject with undici's errors. */
+export function receive(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Promise<UpstreamResponse> {
+  const started = performance.now();
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (chunk: Buffer) => chunks.push(chunk));
-    body.on('end', () => resolve(chunks));
-    body.on('error', reject);
+    dispatcher.dispatch(options, new Collector(started, resolve, reject));
   });
 }
