@@ -19,7 +19,14 @@ export {
   prepareGet,
   prepareList,
 } from './read.ts';
-export { type Addressed, checkMethod, type Endpoint, type Operation, resolveHubPath } from './resolve.ts';
+export {
+  type Addressed,
+  checkMethod,
+  type Endpoint,
+  type Operation,
+  resolveHubPath,
+  resolveHubTarget,
+} from './resolve.ts';
 export { stripNulls, toJsonPatch } from './shape.ts';
 export { redactHeaders } from './trace.ts';
 export type { EngineDeps, EngineInstance, ListQuery } from './types.ts';

@@ -4,7 +4,7 @@ import { chunksInclude, chunksLength, firstByte } from './chunks.ts';
 import { type InstanceContext, instanceContext } from './context.ts';
 import { linkHasNext, type PageWindow, pageWindow } from './paging.ts';
 import { type ReadQuery, vendorQueryString } from './query.ts';
-import { type Addressed, checkMethod } from './resolve.ts';
+import { type Addressed, checkMethod, type Endpoint } from './resolve.ts';
 import { stripNulls } from './shape.ts';
 import { redactHeaders } from './trace.ts';
 import type { EngineDeps, EngineInstance, ListQuery } from './types.ts';
@@ -14,6 +14,36 @@ export interface PreparedList {
   ctx: InstanceContext;
   window: PageWindow;
   pathAndQuery: string;
+}
+
+type ListRequest = Result<{ window: PageWindow; pathAndQuery: string }>;
+const listRequests = new WeakMap<Endpoint, Map<string, ListRequest>>();
+const LIST_REQUESTS_MAX = 1_000;
+
+/** The vendor path and page window of a list; the same query on the same endpoint is translated once. */
+function listRequest(ctx: InstanceContext, e: Endpoint, query: ListQuery): ListRequest {
+  const { where, orderBy, fields, page, pageSize, nextPage } = query;
+  const key = JSON.stringify([ctx.pageMax, where, orderBy, fields, page, pageSize, nextPage]);
+  let byQuery = listRequests.get(e);
+  if (!byQuery) {
+    byQuery = new Map();
+    listRequests.set(e, byQuery);
+  }
+  let hit = byQuery.get(key);
+  if (!hit) {
+    const window = pageWindow(query, ctx.pageMax);
+    const qs = !window.ok
+      ? window
+      : vendorQueryString(ctx.def, e.schema, query, {
+          window: window.value,
+          idField: e.idField,
+          ...(e.parentFilter ? { parentFilter: e.parentFilter } : {}),
+        });
+    hit = !window.ok ? window : !qs.ok ? qs : ok({ window: window.value, pathAndQuery: `${e.vendorPath}?${qs.value}` });
+    if (byQuery.size >= LIST_REQUESTS_MAX) byQuery.clear();
+    byQuery.set(key, hit);
+  }
+  return hit;
 }
 
 export function prepareList(
@@ -27,16 +57,9 @@ export function prepareList(
   const context = instanceContext(deps, instance);
   if (!context.ok) return context;
   const ctx = context.value;
-  const window = pageWindow(query, ctx.pageMax);
-  if (!window.ok) return window;
-  const e = target.endpoint;
-  const qs = vendorQueryString(ctx.def, e.schema, query, {
-    window: window.value,
-    idField: e.idField,
-    ...(e.parentFilter ? { parentFilter: e.parentFilter } : {}),
-  });
-  if (!qs.ok) return qs;
-  return ok({ ctx, window: window.value, pathAndQuery: `${e.vendorPath}?${qs.value}` });
+  const request = listRequest(ctx, target.endpoint, query);
+  if (!request.ok) return request;
+  return ok({ ctx, window: request.value.window, pathAndQuery: request.value.pathAndQuery });
 }
 
 /** The vendor request a hub call would send (`explain=true`), credentials redacted. */

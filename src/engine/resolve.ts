@@ -90,6 +90,25 @@ export function resolveHubPath(def: ElementDefinition, segments: string[]): Resu
   return ok({ endpoint: childPoint, id: fourth, count: false });
 }
 
+const resolved = new WeakMap<ElementDefinition, Map<string, Result<Addressed>>>();
+const RESOLVED_MAX = 2_000;
+
+/** `resolveHubPath` of a `/`-joined path, remembered per definition (clients repeat the same few paths). */
+export function resolveHubTarget(def: ElementDefinition, path: string): Result<Addressed> {
+  let byPath = resolved.get(def);
+  if (!byPath) {
+    byPath = new Map();
+    resolved.set(def, byPath);
+  }
+  let hit = byPath.get(path);
+  if (!hit) {
+    hit = resolveHubPath(def, path.split('/').filter(Boolean));
+    if (byPath.size >= RESOLVED_MAX) byPath.clear();
+    byPath.set(path, hit);
+  }
+  return hit;
+}
+
 const PASS_METHODS: ReadonlySet<string> = new Set(['list', 'get', 'count']);
 
 /**

@@ -62,8 +62,22 @@ function digestOf(secret: string): string {
   return hash;
 }
 
+const parsedHeaders = new Map<string, ReturnType<typeof parseAuthHeader>>();
+
+/** A client sends the same header on every call: parse it once. */
+function parseHeader(header: string | undefined): ReturnType<typeof parseAuthHeader> {
+  if (header === undefined) return parseAuthHeader(header);
+  let parsed = parsedHeaders.get(header);
+  if (!parsed) {
+    parsed = parseAuthHeader(header);
+    if (parsedHeaders.size >= DIGESTS_MAX) parsedHeaders.clear();
+    parsedHeaders.set(header, parsed);
+  }
+  return parsed;
+}
+
 export async function authenticate(store: Store, header: string | undefined, need: Need): Promise<Result<Principal>> {
-  const parsed = parseAuthHeader(header);
+  const parsed = parseHeader(header);
   if (!parsed.ok) return unauthorized(parsed.message);
   const { user: userSecret, organization: orgSecret, element: token } = parsed.parts;
   if (!userSecret) return unauthorized('Authorization header must include User <secret>');

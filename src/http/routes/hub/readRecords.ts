@@ -9,7 +9,7 @@ import {
   prepareCount,
   prepareGet,
   prepareList,
-  resolveHubPath,
+  resolveHubTarget,
 } from '../../../engine/index.ts';
 import { AppFailure, appError, unwrap } from '../../../errors/index.ts';
 import type { PlatformDeps } from '../../../platform/index.ts';
@@ -30,7 +30,7 @@ export function readRecordsRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox 
         const def = deps.catalog.find(call.instance.elementKey);
         if (!def) throw new AppFailure(appError('NOT_FOUND', `Element ${call.instance.elementKey} does not exist`));
         const q = request.query;
-        const target = unwrap(resolveHubPath(def, request.params['*'].split('/').filter(Boolean)));
+        const target = unwrap(resolveHubTarget(def, request.params['*']));
         const read = { ...(q.where !== undefined ? { where: q.where } : {}) };
 
         if (target.id !== undefined) {
