@@ -62,8 +62,8 @@ function listen(server: Server): Promise<string> {
   );
 }
 
-const ROUNDS = 3;
-const DURATION_MS = 2500;
+const ROUNDS = 5;
+const DURATION_MS = 2000;
 const CONCURRENCY = 16;
 
 export async function run(): Promise<void> {
@@ -150,8 +150,8 @@ export async function run(): Promise<void> {
     },
   ];
 
-  // Three interleaved rounds, median per target: one slow moment of the shared simulator (GC, a neighbour's
-  // load) then moves a single round, not the comparison.
+  // Five interleaved rounds, median per target, and each ratio taken within a round (paired) then its median:
+  // one slow moment of the shared simulator (GC, a neighbour's load) moves a single round, not the comparison.
   const rounds = new Map<string, { loaded: LoadResult[]; seq: LoadResult[]; cpu: number[] }>();
   const pools = new Map(targets.map((t) => [t.name, new Pool(t.origin, { connections: CONCURRENCY })]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -215,11 +215,17 @@ export async function run(): Promise<void> {
         `added to direct p50 ${fmt(r.p50 - direct1.p50, 2)} ms`,
     );
   }
-  const hub = results.get('hub contacts')!;
-  const pass = results.get('hub pass-through')!;
+  // Paired figures: each round's ratio (or difference), then the median and the range over rounds.
+  const paired = (a: string, b: string, f: (x: LoadResult, y: LoadResult) => number) => {
+    const xs = rounds.get(a)!.loaded.map((x, i) => f(x, rounds.get(b)!.loaded[i]!));
+    return `${fmt(median(xs), 2)} [${fmt(Math.min(...xs), 2)}…${fmt(Math.max(...xs), 2)}]`;
+  };
+  const ratio = (x: LoadResult, y: LoadResult) => x.perSecond / y.perSecond;
   console.log(
-    `hub / floor throughput ${fmt(hub.perSecond / floorR.perSecond, 2)} (goal ≥ 0.90), p99 hub − floor ${fmt(hub.p99 - floorR.p99, 2)} ms (goal ≤ 2); ` +
-      `pass-through / bare ${fmt(pass.perSecond / bareR.perSecond, 2)} (goal ≥ 0.85); bare / floor ${fmt(bareR.perSecond / floorR.perSecond, 2)}`,
+    `per-round medians [range]: hub / floor throughput ${paired('hub contacts', 'floor proxy', ratio)} (goal ≥ 0.90), ` +
+      `p99 hub − floor ${paired('hub contacts', 'floor proxy', (x, y) => x.p99 - y.p99)} ms (goal ≤ 2); ` +
+      `pass-through / bare ${paired('hub pass-through', 'bare proxy', ratio)} (goal ≥ 0.85); ` +
+      `bare / floor ${paired('bare proxy', 'floor proxy', ratio)}`,
   );
 
   await proxyPool.close();

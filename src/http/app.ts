@@ -66,8 +66,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const strict = new Ajv({ coerceTypes: false, allErrors: true, useDefaults: true, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style: no promise per request for a hook that never waits.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('Elements-Request-Id', request.id);
+    done();
   });
   await app.register(cors, { origin: true, exposedHeaders: EXPOSED_HEADERS, credentials: false });
   app.setErrorHandler(errorHandler);
