@@ -11,8 +11,6 @@ export interface RenderContext {
   apiBase: string;
   /** Rendered references of this response, by `table:id` (a page repeats the same companies, types, …). */
   refCache?: Map<string, Record<string, unknown>>;
-  /** `db.version|apiBase` when this response started: what a cached row rendering must match. */
-  stamp?: string;
 }
 
 interface PlanEntry {
@@ -119,39 +117,6 @@ export function renderRow(ctx: RenderContext, def: TableDef, row: Row): Record<s
   if (def.fields.customFields) out.customFields = customFieldsOf(ctx.db, def, row);
   return out;
 }
-
-const rendered = new Map<Row, { def: TableDef; stamp: string; bytes: Buffer }>();
-/** Bounds the cache's memory (about 1.3 KB per contact): paging through a million rows must not keep them all. */
-const RENDERED_MAX = 20_000;
-
-/**
- * A full row as JSON bytes, reused until any table changes: a row renders references to other tables, so only a
- * database-wide version proves it unchanged. Pages of unchanged rows then cost a copy, not a render.
- */
-export function renderRowBytes(ctx: RenderContext, def: TableDef, row: Row): Buffer {
-  ctx.stamp ??= `${ctx.db.version}|${ctx.apiBase}`;
-  const hit = rendered.get(row);
-  if (hit && hit.def === def && hit.stamp === ctx.stamp) return hit.bytes;
-  const bytes = Buffer.from(JSON.stringify(renderRow(ctx, def, row)), 'utf8');
-  if (rendered.size >= RENDERED_MAX) rendered.clear();
-  rendered.set(row, { def, stamp: ctx.stamp, bytes });
-  return bytes;
-}
-
-/** A JSON array from rendered elements. */
-export function jsonArrayBytes(items: readonly Buffer[]): Buffer {
-  const parts: Buffer[] = [OPEN];
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0) parts.push(COMMA);
-    parts.push(items[i] as Buffer);
-  }
-  parts.push(CLOSE);
-  return Buffer.concat(parts);
-}
-
-const OPEN = Buffer.from('[');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from(']');
 
 export type FieldTree = Map<string, FieldTree>;
 

@@ -97,6 +97,35 @@ function classify(err: unknown): UpstreamFailure {
   };
 }
 
+const origins = new Map<string, string>();
+
+/**
+ * Origin and path of an absolute URL. Hub URLs are an instance's base URL plus a path the engine built, so the
+ * origin part repeats: it is parsed (and normalised) once, not on every call.
+ */
+export function splitUrl(url: string): { origin: string; path: string } {
+  const scheme = url.indexOf('://');
+  const slash = scheme < 0 ? -1 : url.indexOf('/', scheme + 3);
+  const cut = slash < 0 ? url.length : slash;
+  const head = url.slice(0, cut);
+  let origin = origins.get(head);
+  if (origin === undefined) {
+    const parsed = new URL(head);
+    if (parsed.username || parsed.password || parsed.search || parsed.hash) {
+      const whole = new URL(url); // unusual forms: let the URL parser decide
+      return { origin: whole.origin, path: `${whole.pathname}${whole.search}` };
+    }
+    origin = parsed.origin;
+    if (origins.size >= 1_000) origins.clear();
+    origins.set(head, origin);
+  }
+  const rest = cut < url.length ? url.slice(cut) : '/';
+  // As the URL parser sends it: `'` is percent-encoded in a query (encodeURIComponent leaves it as is).
+  const q = rest.indexOf('?');
+  const path = q < 0 || !rest.includes("'", q) ? rest : `${rest.slice(0, q)}${rest.slice(q).replaceAll("'", '%27')}`;
+  return { origin, path };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
@@ -110,12 +139,12 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
   const maxRetryAfter = options.maxRetryAfterMs ?? 10_000;
 
   async function attempt(req: UpstreamRequest): Promise<UpstreamResult> {
-    const url = new URL(req.url);
     const timeout = req.timeoutMs ?? options.timeoutMs;
     try {
+      const { origin, path } = splitUrl(req.url);
       const response = await receive(agent, {
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
+        origin,
+        path,
         method: req.method,
         headers: req.headers,
         body: req.body ?? null,

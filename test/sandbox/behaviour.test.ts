@@ -148,7 +148,7 @@ describe('sandbox behaviour', () => {
     expect(recent.json).toEqual([{ id: created.id }]);
   });
 
-  it('renders list pages from cached rows that follow writes to the rows they reference', async () => {
+  it('reuses an answered list page only until a write, also to a record the page references', async () => {
     const page = `/company/contacts?conditions=${enc('company/id=2')}&pageSize=5`;
     const before = (await cw.call('GET', page)).json as { id: number; company: { name: string } }[];
     expect(before.length).toBeGreaterThan(0);

@@ -14,12 +14,19 @@ export class Database {
     for (const def of defs) this.tables.set(def.key, new Table(def));
   }
 
-  /** Changes whenever any table changes (render caches compare it). */
+  /** Changes whenever any table or ticket–configuration link changes (the page cache compares it). */
   get version(): number {
-    let v = 0;
+    let v = this.linkChanges;
     for (const t of this.tables.values()) v += t.version;
     return v;
   }
+
+  /** Records a change outside the tables (ticket–configuration links). */
+  touch(): void {
+    this.linkChanges++;
+  }
+
+  private linkChanges = 0;
 
   table(key: string): Table {
     const t = this.tables.get(key);
