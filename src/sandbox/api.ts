@@ -250,7 +250,9 @@ interface CachedPage {
  */
 const pages = new Map<string, CachedPage>();
 const PAGES_MAX = 64;
-const PAGE_BYTES_MAX = 32 * 1024 * 1024;
+const PAGE_BYTES_MAX = 8 * 1024 * 1024;
+/** Larger pages are not kept: they are rarely re-read, and holding them costs garbage collection in big data sets. */
+const PAGE_KEEP_MAX = 512 * 1024;
 let pageBytes = 0;
 
 function cachedListRows(call: ApiCall, answer: () => Reply & { raw: Buffer }): Reply {
@@ -268,6 +270,7 @@ function cachedListRows(call: ApiCall, answer: () => Reply & { raw: Buffer }): R
     }
   }
   const reply = answer();
+  if (reply.raw.length > PAGE_KEEP_MAX) return reply;
   pages.set(key, { db, version, reply });
   pageBytes += reply.raw.length;
   for (const [k, old] of pages) {
