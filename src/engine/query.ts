@@ -3,10 +3,8 @@
 import { type QuerySchema, translateWhere, type VendorQuery } from '../ceql/index.ts';
 import type { ElementDefinition } from '../elements/index.ts';
 import { appError, fail, ok, type Result } from '../errors/index.ts';
+import { memoPerOwner } from './memo.ts';
 import type { PageWindow } from './paging.ts';
-
-const translations = new WeakMap<QuerySchema, Map<string, Result<VendorQuery>>>();
-const MAX_CACHED = 500;
 
 /** Cloud Elements' wording ("Error parsing query") with the position of the problem. */
 function parseMessage(message: string, position: number | undefined): string {
@@ -14,28 +12,21 @@ function parseMessage(message: string, position: number | undefined): string {
   return position === undefined || text.includes('position') ? text : `${text} (at position ${position})`;
 }
 
+const translations = memoPerOwner<QuerySchema, Result<VendorQuery>>(500);
+
 /** CEQL → vendor query, cached per schema and text (pollers and clients repeat the same `where`). */
 export function translateCached(where: string, schema: QuerySchema): Result<VendorQuery> {
-  let cache = translations.get(schema);
-  if (!cache) {
-    cache = new Map();
-    translations.set(schema, cache);
-  }
-  const hit = cache.get(where);
-  if (hit) return hit;
-  const translated = translateWhere(where, schema);
-  const result: Result<VendorQuery> = translated.ok
-    ? ok(translated.value)
-    : fail(
-        translated.error.code === 'CEQL_PARSE'
-          ? appError('QUERY_PARSE', parseMessage(translated.error.message, translated.error.position), {
-              field: 'where',
-            })
-          : appError('QUERY_UNSUPPORTED', translated.error.message, { field: 'where' }),
-      );
-  if (cache.size >= MAX_CACHED) cache.clear();
-  cache.set(where, result);
-  return result;
+  return translations(schema, where, () => {
+    const translated = translateWhere(where, schema);
+    if (translated.ok) return ok(translated.value);
+    return fail(
+      translated.error.code === 'CEQL_PARSE'
+        ? appError('QUERY_PARSE', parseMessage(translated.error.message, translated.error.position), {
+            field: 'where',
+          })
+        : appError('QUERY_UNSUPPORTED', translated.error.message, { field: 'where' }),
+    );
+  });
 }
 
 const CW_PATH = /^[A-Za-z_$][A-Za-z0-9_$]*(?:\/[A-Za-z_$][A-Za-z0-9_$]*)*$/;

@@ -2,6 +2,7 @@
 import { appError, fail, ok, type Result } from '../errors/index.ts';
 import { chunksInclude, chunksLength, firstByte } from './chunks.ts';
 import { type InstanceContext, instanceContext } from './context.ts';
+import { memoPerOwner } from './memo.ts';
 import { linkHasNext, type PageWindow, pageWindow } from './paging.ts';
 import { type ReadQuery, vendorQueryString } from './query.ts';
 import { type Addressed, checkMethod, type Endpoint } from './resolve.ts';
@@ -17,33 +18,22 @@ export interface PreparedList {
 }
 
 type ListRequest = Result<{ window: PageWindow; pathAndQuery: string }>;
-const listRequests = new WeakMap<Endpoint, Map<string, ListRequest>>();
-const LIST_REQUESTS_MAX = 1_000;
+const listRequests = memoPerOwner<Endpoint, ListRequest>(1_000);
 
 /** The vendor path and page window of a list; the same query on the same endpoint is translated once. */
 function listRequest(ctx: InstanceContext, e: Endpoint, query: ListQuery): ListRequest {
   const { where, orderBy, fields, page, pageSize, nextPage } = query;
   const key = JSON.stringify([ctx.pageMax, where, orderBy, fields, page, pageSize, nextPage]);
-  let byQuery = listRequests.get(e);
-  if (!byQuery) {
-    byQuery = new Map();
-    listRequests.set(e, byQuery);
-  }
-  let hit = byQuery.get(key);
-  if (!hit) {
+  return listRequests(e, key, () => {
     const window = pageWindow(query, ctx.pageMax);
-    const qs = !window.ok
-      ? window
-      : vendorQueryString(ctx.def, e.schema, query, {
-          window: window.value,
-          idField: e.idField,
-          ...(e.parentFilter ? { parentFilter: e.parentFilter } : {}),
-        });
-    hit = !window.ok ? window : !qs.ok ? qs : ok({ window: window.value, pathAndQuery: `${e.vendorPath}?${qs.value}` });
-    if (byQuery.size >= LIST_REQUESTS_MAX) byQuery.clear();
-    byQuery.set(key, hit);
-  }
-  return hit;
+    if (!window.ok) return window;
+    const qs = vendorQueryString(ctx.def, e.schema, query, {
+      window: window.value,
+      idField: e.idField,
+      ...(e.parentFilter ? { parentFilter: e.parentFilter } : {}),
+    });
+    return qs.ok ? ok({ window: window.value, pathAndQuery: `${e.vendorPath}?${qs.value}` }) : qs;
+  });
 }
 
 export function prepareList(

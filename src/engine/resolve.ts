@@ -3,6 +3,7 @@ import type { QuerySchema } from '../ceql/index.ts';
 import type { ChildResource, ElementDefinition, ElementResource } from '../elements/index.ts';
 import { appError, fail, ok, type Result } from '../errors/index.ts';
 import { querySchemaOf } from './context.ts';
+import { memoPerOwner } from './memo.ts';
 
 export type Operation = 'list' | 'get' | 'count' | 'create' | 'replace' | 'update' | 'delete' | 'attach';
 
@@ -90,23 +91,11 @@ export function resolveHubPath(def: ElementDefinition, segments: string[]): Resu
   return ok({ endpoint: childPoint, id: fourth, count: false });
 }
 
-const resolved = new WeakMap<ElementDefinition, Map<string, Result<Addressed>>>();
-const RESOLVED_MAX = 2_000;
+const resolved = memoPerOwner<ElementDefinition, Result<Addressed>>(2_000);
 
 /** `resolveHubPath` of a `/`-joined path, remembered per definition (clients repeat the same few paths). */
 export function resolveHubTarget(def: ElementDefinition, path: string): Result<Addressed> {
-  let byPath = resolved.get(def);
-  if (!byPath) {
-    byPath = new Map();
-    resolved.set(def, byPath);
-  }
-  let hit = byPath.get(path);
-  if (!hit) {
-    hit = resolveHubPath(def, path.split('/').filter(Boolean));
-    if (byPath.size >= RESOLVED_MAX) byPath.clear();
-    byPath.set(path, hit);
-  }
-  return hit;
+  return resolved(def, path, () => resolveHubPath(def, path.split('/').filter(Boolean)));
 }
 
 const PASS_METHODS: ReadonlySet<string> = new Set(['list', 'get', 'count']);
