@@ -2,7 +2,7 @@
 import { type AppError, appError, fail, type Result } from '../errors/index.ts';
 import { instanceContext } from './context.ts';
 import { getOne, listParsed } from './read.ts';
-import { resolveHubPath } from './resolve.ts';
+import { resolveHubTarget } from './resolve.ts';
 import type { EngineDeps, EngineInstance } from './types.ts';
 
 export { chunksLength } from './chunks.ts';
@@ -24,7 +24,6 @@ export {
   checkMethod,
   type Endpoint,
   type Operation,
-  resolveHubPath,
   resolveHubTarget,
 } from './resolve.ts';
 export { stripNulls, toJsonPatch } from './shape.ts';
@@ -45,9 +44,7 @@ export {
 function addressResource(deps: EngineDeps, instance: EngineInstance, resource: string, id?: string | number) {
   const ctx = instanceContext(deps, instance);
   if (!ctx.ok) return ctx;
-  const segments = resource.split('/').filter(Boolean);
-  if (id !== undefined) segments.push(String(id));
-  return resolveHubPath(ctx.value.def, segments);
+  return resolveHubTarget(ctx.value.def, id === undefined ? resource : `${resource}/${id}`);
 }
 
 /** One page of a hub resource (`contacts`, `incidents/12/comments`), filtered by CEQL `where`. */

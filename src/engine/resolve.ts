@@ -71,7 +71,7 @@ const badId = (id: string) =>
   fail(appError('INVALID_PARAMETER', `The id ${JSON.stringify(id)} is not a ConnectWise record id`));
 
 /** Resolves the segments after `/hubs/{hub}/`. Names the element does not declare become a read-only pass-through. */
-export function resolveHubPath(def: ElementDefinition, segments: string[]): Result<Addressed> {
+function resolveHubPath(def: ElementDefinition, segments: string[]): Result<Addressed> {
   const path = segments.join('/');
   const [head, second, third, fourth, ...rest] = segments;
   if (!head) return notFound(path);

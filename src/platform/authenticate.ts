@@ -1,6 +1,6 @@
 // Resolves the Cloud Elements Authorization header to an organization, user and (optionally) instance.
 import { appError, fail, ok, type Result } from '../errors/index.ts';
-import { hashSecret, parseAuthHeader } from '../security/index.ts';
+import { type AuthParts, hashSecret, parseAuthHeader } from '../security/index.ts';
 import {
   findInstanceByTokenHash,
   findOrganizationBySecretHash,
@@ -48,55 +48,57 @@ async function cachedInstance(store: Store, hash: string): Promise<InstanceRecor
 
 const unauthorized = (message: string) => fail(appError('UNAUTHORIZED', message));
 
-// Clients repeat the same few secrets on every call; remembering their digests saves two SHA-256 runs per request.
-const digests = new Map<string, string>();
-const DIGESTS_MAX = 10_000;
+/** An Authorization header read once: the SHA-256 digest of each part it has (what the store is searched by). */
+type ReadHeader = { ok: false; message: string } | { ok: true; digests: { [K in keyof AuthParts]?: string } };
 
-function digestOf(secret: string): string {
-  let hash = digests.get(secret);
-  if (hash === undefined) {
-    hash = hashSecret(secret);
-    if (digests.size >= DIGESTS_MAX) digests.clear();
-    digests.set(secret, hash);
+// Clients send the same header on every call: parsing and hashing it once saves two SHA-256 runs per request.
+const readHeaders = new Map<string, ReadHeader>();
+const READ_HEADERS_MAX = 10_000;
+
+function readHeader(header: string | undefined): ReadHeader {
+  let read = header === undefined ? undefined : readHeaders.get(header);
+  if (!read) {
+    const parsed = parseAuthHeader(header);
+    const digest = (secret: string | undefined) => (secret === undefined ? undefined : hashSecret(secret));
+    read = !parsed.ok
+      ? parsed
+      : {
+          ok: true,
+          digests: {
+            user: digest(parsed.parts.user),
+            organization: digest(parsed.parts.organization),
+            element: digest(parsed.parts.element),
+          },
+        };
+    if (header !== undefined) {
+      if (readHeaders.size >= READ_HEADERS_MAX) readHeaders.clear();
+      readHeaders.set(header, read);
+    }
   }
-  return hash;
-}
-
-const parsedHeaders = new Map<string, ReturnType<typeof parseAuthHeader>>();
-
-/** A client sends the same header on every call: parse it once. */
-function parseHeader(header: string | undefined): ReturnType<typeof parseAuthHeader> {
-  if (header === undefined) return parseAuthHeader(header);
-  let parsed = parsedHeaders.get(header);
-  if (!parsed) {
-    parsed = parseAuthHeader(header);
-    if (parsedHeaders.size >= DIGESTS_MAX) parsedHeaders.clear();
-    parsedHeaders.set(header, parsed);
-  }
-  return parsed;
+  return read;
 }
 
 export async function authenticate(store: Store, header: string | undefined, need: Need): Promise<Result<Principal>> {
-  const parsed = parseHeader(header);
-  if (!parsed.ok) return unauthorized(parsed.message);
-  const { user: userSecret, organization: orgSecret, element: token } = parsed.parts;
-  if (!userSecret) return unauthorized('Authorization header must include User <secret>');
-  if (need === 'organization' && !orgSecret)
+  const read = readHeader(header);
+  if (!read.ok) return unauthorized(read.message);
+  const { user: userDigest, organization: orgDigest, element: tokenDigest } = read.digests;
+  if (!userDigest) return unauthorized('Authorization header must include User <secret>');
+  if (need === 'organization' && !orgDigest)
     return unauthorized('Authorization header must include Organization <secret>');
-  if (need === 'element' && !token) return unauthorized('Authorization header must include Element <token>');
-  if (need === 'either' && !orgSecret && !token) {
+  if (need === 'element' && !tokenDigest) return unauthorized('Authorization header must include Element <token>');
+  if (need === 'either' && !orgDigest && !tokenDigest) {
     return unauthorized('Authorization header must include Organization <secret> or Element <token>');
   }
-  const user = await cachedUser(store, digestOf(userSecret));
+  const user = await cachedUser(store, userDigest);
   if (!user) return unauthorized('Invalid User secret');
   const principal: Principal = { organizationId: user.organizationId, user };
-  if (orgSecret) {
-    const org = await findOrganizationBySecretHash(store.db, hashSecret(orgSecret));
+  if (orgDigest) {
+    const org = await findOrganizationBySecretHash(store.db, orgDigest);
     if (!org || org.id !== user.organizationId) return unauthorized('Invalid Organization secret for this User');
     principal.organization = org;
   }
-  if (token) {
-    const instance = await cachedInstance(store, digestOf(token));
+  if (tokenDigest) {
+    const instance = await cachedInstance(store, tokenDigest);
     if (!instance || instance.organizationId !== user.organizationId) return unauthorized('Invalid Element token');
     principal.instance = instance;
   }

@@ -11,7 +11,6 @@ import { CURRENT_VERSION } from './options.ts';
 import { compileQuery, countQuery, type PageRequest, runQuery } from './query/engine.ts';
 import { type FieldTree, parseFields, project, type RenderContext, renderRow } from './render.ts';
 import type { SandboxState } from './state.ts';
-import type { Database } from './store/database.ts';
 import { Table } from './store/table.ts';
 import {
   buildCreate,
@@ -26,7 +25,7 @@ import {
 export interface Reply {
   status: number;
   body?: unknown;
-  /** The body already serialised (list pages of cached rows); wins over `body`. */
+  /** The body already serialised (list pages); wins over `body`. */
   raw?: Buffer;
   headers?: Record<string, string>;
 }
@@ -237,48 +236,10 @@ function listRows(
   return { status: 200, raw: Buffer.from(JSON.stringify(result.rows.map((r) => shape(call, def, r, tree)))), headers };
 }
 
-interface CachedPage {
-  db: Database;
-  version: number;
-  reply: Reply & { raw: Buffer };
-}
-
-/**
- * Answered list pages by request, reused while nothing in the database changes (a record embeds the names of the
- * records it references, so only a database-wide version proves a page unchanged). A client re-reading the same
- * page then costs a lookup, so benchmarks of what sits in front of the simulator measure that, not the simulator.
- */
-const pages = new Map<string, CachedPage>();
-const PAGES_MAX = 64;
-const PAGE_BYTES_MAX = 8 * 1024 * 1024;
-/** Larger pages are not kept: they are rarely re-read, and holding them costs garbage collection in big data sets. */
-const PAGE_KEEP_MAX = 512 * 1024;
-let pageBytes = 0;
-
+/** A list page through the simulator's page cache (GET only; the key is the whole request URL). */
 function cachedListRows(call: ApiCall, answer: () => Reply & { raw: Buffer }): Reply {
-  const db = call.state.db;
   const key = `${call.apiBase}\n${call.req.url}\n${header(call.req, 'pagination-type') ?? ''}`;
-  const version = db.version;
-  const hit = pages.get(key);
-  if (hit) {
-    pages.delete(key);
-    pageBytes -= hit.reply.raw.length;
-    if (hit.db === db && hit.version === version) {
-      pages.set(key, hit); // most recently used last
-      pageBytes += hit.reply.raw.length;
-      return hit.reply;
-    }
-  }
-  const reply = answer();
-  if (reply.raw.length > PAGE_KEEP_MAX) return reply;
-  pages.set(key, { db, version, reply });
-  pageBytes += reply.raw.length;
-  for (const [k, old] of pages) {
-    if (pages.size <= PAGES_MAX && pageBytes <= PAGE_BYTES_MAX) break;
-    pages.delete(k);
-    pageBytes -= old.reply.raw.length;
-  }
-  return reply;
+  return call.state.pages.get(call.state.db, key, answer);
 }
 
 function countRows(call: ApiCall, def: TableDef, table: Table, source: readonly Row[] | undefined): Reply {
@@ -591,7 +552,6 @@ function ticketConfigurationRoutes(): Route[] {
           const list = call.state.db.ticketConfigurations.get(Number(p.parentId)) ?? [];
           if (!list.includes(cfg.id)) list.push(cfg.id);
           call.state.db.ticketConfigurations.set(Number(p.parentId), list);
-          call.state.db.touch();
           call.state.changed();
           return { status: 201, body: shape(call, cfgDef, cfg) };
         },
@@ -618,7 +578,6 @@ function ticketConfigurationRoutes(): Route[] {
             Number(p.parentId),
             list.filter((x) => x !== Number(p.id)),
           );
-          call.state.db.touch();
           call.state.changed();
           return { status: 204 };
         },

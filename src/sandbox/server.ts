@@ -12,6 +12,7 @@ import { FAULT_SWITCHES, Faults } from './faults.ts';
 import { ApiError, errors } from './http/errors.ts';
 import { header, parseQuery } from './http/request.ts';
 import { CURRENT_VERSION, DEFAULT_FAULTS, DEFAULTS, type SandboxOptions } from './options.ts';
+import { PageCache } from './pageCache.ts';
 import { loadDatabase, saveDatabase } from './persist.ts';
 import type { SandboxConfig, SandboxState } from './state.ts';
 import { RequestStats } from './stats.ts';
@@ -229,6 +230,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     keys,
     faults: new Faults(initialFaults, clock, seed),
     stats: new RequestStats(),
+    pages: new PageCache(),
     clock,
     callbacks: undefined as unknown as CallbackDispatcher,
     baseUrl: () => httpUrl,

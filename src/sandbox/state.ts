@@ -3,6 +3,7 @@ import type { CallbackDispatcher } from './callbacks.ts';
 import type { Clock } from './clock.ts';
 import type { DataSizes } from './data/generate.ts';
 import type { Faults } from './faults.ts';
+import type { PageCache } from './pageCache.ts';
 import type { RequestStats } from './stats.ts';
 import type { Database } from './store/database.ts';
 
@@ -26,6 +27,8 @@ export interface SandboxState {
   readonly keys: KeyStore;
   readonly faults: Faults;
   readonly stats: RequestStats;
+  /** Answered list pages (see pageCache.ts). */
+  readonly pages: PageCache;
   callbacks: CallbackDispatcher;
   readonly clock: Clock;
   /** Regenerates data (optionally with another seed / sizes), clears stats, faults, tokens and deliveries. */

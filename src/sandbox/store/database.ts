@@ -14,19 +14,12 @@ export class Database {
     for (const def of defs) this.tables.set(def.key, new Table(def));
   }
 
-  /** Changes whenever any table or ticket–configuration link changes (the page cache compares it). */
+  /** Changes whenever any table changes (the page cache compares it). */
   get version(): number {
-    let v = this.linkChanges;
+    let v = 0;
     for (const t of this.tables.values()) v += t.version;
     return v;
   }
-
-  /** Records a change outside the tables (ticket–configuration links). */
-  touch(): void {
-    this.linkChanges++;
-  }
-
-  private linkChanges = 0;
 
   table(key: string): Table {
     const t = this.tables.get(key);

@@ -3,43 +3,30 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createRecord, explainRequest, planCreate } from '../../../engine/index.ts';
 import { AppFailure, appError, unwrap } from '../../../errors/index.ts';
 import type { PlatformDeps } from '../../../platform/index.ts';
-import { errorResponses } from '../../schemas.ts';
-import { hubFailure, hubInstance, sendJsonText } from './instance.ts';
-import { HubBody, HubParams, HubReply, HubWriteQuery } from './schemas.ts';
+import { hubFailure, hubInstance, sendRawJson } from './instance.ts';
+import { hubWriteRoute } from './schemas.ts';
 import { writeTarget } from './target.ts';
 
 export function createRecordRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.post(
-      '/hubs/:hub/*',
-      {
-        config: { auth: 'element' },
-        schema: {
-          params: HubParams,
-          querystring: HubWriteQuery,
-          body: HubBody,
-          response: { 200: HubReply, ...errorResponses },
-        },
-      },
-      async (request, reply) => {
-        const call = await hubInstance(deps, request, reply);
-        const target = writeTarget(deps, call, request, false);
-        if (request.query.explain) {
-          const plan = unwrap(planCreate(call.engine, call.instance, target, request.body));
-          return explainRequest(plan.ctx, plan.method, plan.pathAndQuery, plan.body);
-        }
-        const key = request.headers['idempotency-key'];
-        if (Array.isArray(key) || (key !== undefined && (key.length === 0 || key.length > 255))) {
-          throw new AppFailure(
-            appError('INVALID_PARAMETER', 'Idempotency-Key must be one value of 1 to 255 characters', {
-              field: 'Idempotency-Key',
-            }),
-          );
-        }
-        const created = await createRecord(call.engine, call.instance, target, request.body, key);
-        if (!created.ok) return hubFailure(deps, call, created.error);
-        return sendJsonText(reply, JSON.stringify(created.value));
-      },
-    );
+    app.post('/hubs/:hub/*', hubWriteRoute, async (request, reply) => {
+      const call = await hubInstance(deps, request, reply);
+      const target = writeTarget(deps, call, request, false);
+      if (request.query.explain) {
+        const plan = unwrap(planCreate(call.engine, call.instance, target, request.body));
+        return explainRequest(plan.ctx, plan.method, plan.pathAndQuery, plan.body);
+      }
+      const key = request.headers['idempotency-key'];
+      if (Array.isArray(key) || (key !== undefined && (key.length === 0 || key.length > 255))) {
+        throw new AppFailure(
+          appError('INVALID_PARAMETER', 'Idempotency-Key must be one value of 1 to 255 characters', {
+            field: 'Idempotency-Key',
+          }),
+        );
+      }
+      const created = await createRecord(call.engine, call.instance, target, request.body, key);
+      if (!created.ok) return hubFailure(deps, call, created.error);
+      return sendRawJson(reply, JSON.stringify(created.value));
+    });
   };
 }

@@ -72,7 +72,7 @@ export async function hubFailure(deps: PlatformDeps, call: HubCall, error: AppEr
  * Sends JSON the engine already produced, with no second serialisation: text, or the vendor's chunks written
  * straight to the socket (headers set so far on the reply go with them).
  */
-export function sendJsonText(reply: FastifyReply, json: string | readonly Buffer[]) {
+export function sendRawJson(reply: FastifyReply, json: string | readonly Buffer[]) {
   reply.code(200).type('application/json; charset=utf-8');
   if (typeof json === 'string') return reply.send(json);
   reply.header('content-length', chunksLength(json));

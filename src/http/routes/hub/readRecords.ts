@@ -9,13 +9,13 @@ import {
   prepareCount,
   prepareGet,
   prepareList,
-  resolveHubTarget,
 } from '../../../engine/index.ts';
-import { AppFailure, appError, unwrap } from '../../../errors/index.ts';
+import { unwrap } from '../../../errors/index.ts';
 import type { PlatformDeps } from '../../../platform/index.ts';
 import { errorResponses } from '../../schemas.ts';
-import { hubFailure, hubInstance, sendJsonText } from './instance.ts';
+import { hubFailure, hubInstance, sendRawJson } from './instance.ts';
 import { HubParams, HubReadQuery, HubReply } from './schemas.ts';
+import { addressedTarget } from './target.ts';
 
 export function readRecordsRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -27,10 +27,8 @@ export function readRecordsRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox 
       },
       async (request, reply) => {
         const call = await hubInstance(deps, request, reply);
-        const def = deps.catalog.find(call.instance.elementKey);
-        if (!def) throw new AppFailure(appError('NOT_FOUND', `Element ${call.instance.elementKey} does not exist`));
         const q = request.query;
-        const target = unwrap(resolveHubTarget(def, request.params['*']));
+        const target = addressedTarget(deps, call, request.params['*']);
         const read = { ...(q.where !== undefined ? { where: q.where } : {}) };
 
         if (target.id !== undefined) {
@@ -40,7 +38,7 @@ export function readRecordsRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox 
           }
           const record = await getOne(call.engine, call.instance, target, q.fields);
           if (!record.ok) return hubFailure(deps, call, record.error);
-          return sendJsonText(reply, JSON.stringify(record.value));
+          return sendRawJson(reply, JSON.stringify(record.value));
         }
 
         if (target.count) {
@@ -78,7 +76,7 @@ export function readRecordsRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox 
           'Elements-Next-Page-Token',
           hasMore ? encodePageToken({ page: window.page + 1, pageSize: window.pageSize }) : '',
         );
-        return sendJsonText(reply, page.value.json);
+        return sendRawJson(reply, page.value.json);
       },
     );
   };

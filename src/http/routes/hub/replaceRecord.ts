@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { replaceRecord } from '../../../engine/index.ts';
 import type { PlatformDeps } from '../../../platform/index.ts';
 import { errorResponses } from '../../schemas.ts';
-import { hubFailure, hubInstance, sendJsonText } from './instance.ts';
+import { hubFailure, hubInstance, sendRawJson } from './instance.ts';
 import { HubBody, HubParams, HubReply } from './schemas.ts';
 import { writeTarget } from './target.ts';
 
@@ -21,7 +21,7 @@ export function replaceRecordRoute(deps: PlatformDeps): FastifyPluginAsyncTypebo
         const target = writeTarget(deps, call, request, true);
         const replaced = await replaceRecord(call.engine, call.instance, target, request.body);
         if (!replaced.ok) return hubFailure(deps, call, replaced.error);
-        return sendJsonText(reply, JSON.stringify(replaced.value));
+        return sendRawJson(reply, JSON.stringify(replaced.value));
       },
     );
   };

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { errorResponses } from '../../schemas.ts';
 
 export const HubParams = Type.Object({ hub: Type.String(), '*': Type.String() });
 
@@ -25,3 +26,14 @@ export const HubReply = Type.Union([
   Type.Array(Type.Object({}, { additionalProperties: true })),
   Type.Object({}, { additionalProperties: true }),
 ]);
+
+/** Route options of the hub's body-carrying writes (POST, PATCH): Element auth, `explain`, an open body. */
+export const hubWriteRoute = {
+  config: { auth: 'element' as const },
+  schema: {
+    params: HubParams,
+    querystring: HubWriteQuery,
+    body: HubBody,
+    response: { 200: HubReply, ...errorResponses },
+  },
+};
