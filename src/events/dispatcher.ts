@@ -5,7 +5,7 @@
 import { Agent } from 'undici';
 import type { ElementDefinition } from '../elements/index.ts';
 import { loadInstanceConfig, type PlatformDeps } from '../platform/index.ts';
-import { checkOutboundUrl, guardedLookup } from '../security/index.ts';
+import { checkOutboundUrl, guardedConnector } from '../security/index.ts';
 import { type AttemptOutcome, claimDeliveries, eventsDb, type Notification, recordAttempts } from '../store/events.ts';
 import { findInstance } from '../store/index.ts';
 import {
@@ -58,7 +58,7 @@ export function startDispatcher(deps: PlatformDeps, options: DispatcherOptions):
   const agent = new Agent({
     keepAliveTimeout: 10_000,
     connections: concurrency,
-    connect: { lookup: guardedLookup(deps.policy) as never, timeout: Math.min(options.timeoutMs, 10_000) },
+    connect: guardedConnector(deps.policy, { timeout: Math.min(options.timeoutMs, 10_000) }),
   });
   const targets = new Map<number, Target>();
   const inflight = new Map<number, number>();

@@ -3,6 +3,7 @@ export { createSecretBox, type SecretBox } from './envelope.ts';
 export { decodeMasterKey, loadMasterKey } from './masterKey.ts';
 export {
   checkOutboundUrl,
+  guardedConnector,
   guardedLookup,
   isHostAllowed,
   isPrivateAddress,

@@ -1,7 +1,7 @@
 // Outbound HTTP to vendors: keep-alive pools, timeouts, jittered retries honouring Retry-After, the shared
 // rate budget and the SSRF guard on every connection. Failures are values, marked retryable or not.
 import { Agent, errors as undiciErrors } from 'undici';
-import { guardedLookup, type OutboundPolicy } from '../security/index.ts';
+import { guardedConnector, type OutboundPolicy } from '../security/index.ts';
 import { createRateBudget, type RateBudget } from './rateBudget.ts';
 import { receive, type UpstreamResponse } from './response.ts';
 
@@ -132,7 +132,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
   const agent = new Agent({
     keepAliveTimeout: 10_000,
     connections: 32,
-    connect: { lookup: guardedLookup(options.policy) as never, timeout: Math.min(options.timeoutMs, 10_000) },
+    connect: guardedConnector(options.policy, { timeout: Math.min(options.timeoutMs, 10_000) }),
   });
   const budget = createRateBudget(options.ratePerMinute);
   const maxRetries = options.maxRetries ?? 3;
