@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { Config } from '../config/index.ts';
 import { loadElementCatalog } from '../elements/index.ts';
-import { REDACT_PATHS } from '../http/index.ts';
+import { REDACT_PATHS, serializeRequest } from '../http/index.ts';
 import type { PlatformDeps } from '../platform/index.ts';
 import { createSecretBox, loadMasterKey, parseAllowList } from '../security/index.ts';
 import { migrateToLatest, openStore } from '../store/index.ts';
@@ -15,7 +15,11 @@ export interface Runtime {
 }
 
 export function createLogger(config: Config, destination?: pino.DestinationStream) {
-  const options = { level: config.LOG_LEVEL, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } };
+  const options = {
+    level: config.LOG_LEVEL,
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    serializers: { req: serializeRequest },
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 

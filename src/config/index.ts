@@ -55,6 +55,12 @@ const ConfigSchema = Type.Object({
     minimum: 1,
     description: 'Default per-instance upstream request budget (requests per minute)',
   }),
+  CONDUIT_BODY_LIMIT_MB: Type.Number({
+    default: 10,
+    exclusiveMinimum: 0,
+    maximum: 1024,
+    description: 'Largest request body in MB; a larger one answers 413 PAYLOAD_TOO_LARGE',
+  }),
   CONDUIT_BOOTSTRAP: Type.Boolean({ default: true, description: 'Create a default organization on an empty store' }),
   LOG_LEVEL: Type.Union(
     [
@@ -79,6 +85,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** How a bad setting's value is shown: never a secret (the master key; a database URL's user and password). */
+function shownValue(name: string, value: unknown): string {
+  if (name === 'CONDUIT_MASTER_KEY') return ' (value not shown: it is a secret)';
+  if (name === 'DATABASE_URL' && typeof value === 'string') {
+    return ` (got ${JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/i, (_m, scheme) => `${scheme ?? ''}***@`))})`;
+  }
+  return ` (got ${JSON.stringify(value)})`;
+}
+
 /** Parses settings from an env-like record; throws ConfigError listing every bad setting. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const known = Object.keys(ConfigSchema.properties);
@@ -89,10 +104,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const withDefaults = Value.Default(ConfigSchema, picked);
   const converted = Value.Convert(ConfigSchema, withDefaults);
-  const problems = [...Value.Errors(ConfigSchema, converted)].map(
-    (e) =>
-      `${e.path.replace(/^\//, '') || 'config'}: ${e.message}${e.value !== undefined ? ` (got ${JSON.stringify(e.value)})` : ''}`,
-  );
+  const problems = [...Value.Errors(ConfigSchema, converted)].map((e) => {
+    const name = e.path.replace(/^\//, '');
+    return `${name || 'config'}: ${e.message}${e.value === undefined ? '' : shownValue(name, e.value)}`;
+  });
   if (problems.length > 0) throw new ConfigError(problems);
   return converted as Config;
 }

@@ -83,6 +83,13 @@ export function translateFields(fields: string, schema: QuerySchema): Result<str
   return ok(out.join(','));
 }
 
+/**
+ * Longest vendor query string (encoded, without `?`) Conduit sends. ConnectWise repeats the caller's query in up to
+ * four `Link` URLs of a list answer, and Node's HTTP client refuses answer headers above 16 KB
+ * (UND_ERR_HEADERS_OVERFLOW): 4 × (3,000 + URL) stays well below.
+ */
+export const MAX_VENDOR_QUERY_CHARS = 3_000;
+
 export interface ReadQuery {
   where?: string;
   orderBy?: string;
@@ -125,5 +132,19 @@ export function vendorQueryString(
   if (options.window) {
     params.push(`${def.paging.sizeParam}=${options.window.pageSize}`, `${def.paging.pageParam}=${options.window.page}`);
   }
-  return ok(params.join('&'));
+  const qs = params.join('&');
+  if (qs.length > MAX_VENDOR_QUERY_CHARS) return fail(queryTooLong(qs.length, query));
+  return ok(qs);
+}
+
+function queryTooLong(length: number, query: ReadQuery) {
+  const [field] = (['where', 'fields', 'orderBy'] as const)
+    .map((name) => [name, query[name]?.length ?? 0] as const)
+    .sort((a, b) => b[1] - a[1])[0]!;
+  return appError(
+    'QUERY_TOO_LONG',
+    `conditions too long: ${length} characters, ConnectWise accepts ${MAX_VENDOR_QUERY_CHARS} ` +
+      `(the encoded query from where, fields and orderBy); split a long IN list over several requests`,
+    { field },
+  );
 }

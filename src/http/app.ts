@@ -2,10 +2,11 @@
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
 import { appError } from '../errors/index.ts';
 import type { PlatformDeps } from '../platform/index.ts';
 import { resolvePrincipal } from './auth.ts';
+import { registerBodyLimits } from './bodyLimits.ts';
 import { errorHandler, sendError } from './errors.ts';
 import { lazyChildLogger, newRequestId } from './requestLog.ts';
 import { elementRoutes } from './routes/elements/index.ts';
@@ -52,12 +53,28 @@ export interface AppOptions {
   rootPlugins?: RoutePlugin[];
 }
 
+/** What the bad-input suite (and docs) need to know of a route: collected as the app registers it. */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  schema?: FastifySchema;
+  auth?: string;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteInfo[]>();
+
+/** Every route the app registered (HEAD twins excluded). */
+export function routesOf(app: FastifyInstance): readonly RouteInfo[] {
+  return routeTables.get(app) ?? [];
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const bodyLimit = Math.floor(options.deps.config.CONDUIT_BODY_LIMIT_MB * 1024 * 1024);
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     genReqId: newRequestId,
     childLoggerFactory: lazyChildLogger,
-    bodyLimit: 10 * 1024 * 1024,
+    bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -65,6 +82,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const coercing = new Ajv({ coerceTypes: 'array', allErrors: true, useDefaults: true, strict: false });
   const strict = new Ajv({ coerceTypes: false, allErrors: true, useDefaults: true, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+
+  const routes: RouteInfo[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      routes.push({ method, url: route.url, schema: route.schema, auth: route.config?.auth });
+    }
+  });
+  registerBodyLimits(app, bodyLimit);
 
   // Callback style: no promise per request for a hook that never waits.
   app.addHook('onRequest', (request, reply, done) => {

@@ -84,3 +84,63 @@ export function lazyChildLogger(
 ): FastifyBaseLogger {
   return new LazyChildLogger(parent, bindings, options) as unknown as FastifyBaseLogger;
 }
+
+/** Query parameters whose values are secrets; their values never reach a log line (matched case-insensitively). */
+export const SECRET_QUERY_KEYS: ReadonlySet<string> = new Set([
+  'token',
+  'key',
+  'secret',
+  'password',
+  'signature',
+  'sig',
+  'apikey',
+  'api_key',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'client_secret',
+  'code',
+]);
+
+/** The URL with the values of secret query parameters replaced by [REDACTED]. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const pairs = url.slice(q + 1).split('&');
+  let changed = false;
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    const eq = pair.indexOf('=');
+    const rawKey = eq < 0 ? pair : pair.slice(0, eq);
+    let key: string;
+    try {
+      key = decodeURIComponent(rawKey.replaceAll('+', ' '));
+    } catch {
+      key = rawKey;
+    }
+    if (SECRET_QUERY_KEYS.has(key.trim().toLowerCase())) {
+      pairs[i] = `${rawKey}=[REDACTED]`;
+      changed = true;
+    }
+  }
+  return changed ? `${url.slice(0, q)}?${pairs.join('&')}` : url;
+}
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/** pino serializer of `req` in the access log: Fastify's fields, with secret query values redacted from the URL. */
+export function serializeRequest(req: LoggedRequest) {
+  return {
+    method: req.method,
+    url: req.url === undefined ? undefined : redactUrl(req.url),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}

@@ -1,0 +1,135 @@
+// Hostile request bodies at the edge (client data, untrusted): a body above CONDUIT_BODY_LIMIT_MB answers a
+// readable 413 (the rest is read and discarded first: replying mid-upload resets the connection before the client
+// reads the answer), and a JSON body nested deeper than MAX_JSON_DEPTH answers 400 before anything recurses over it.
+import { Transform, type TransformCallback } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AppError, AppFailure, appError } from '../errors/index.ts';
+
+/** Deepest JSON nesting a request body may have (arrays and objects); ConnectWise records nest 3 or 4 levels. */
+export const MAX_JSON_DEPTH = 64;
+
+/** An oversized body is read and discarded up to this many bytes so the client sees the 413; beyond, the socket closes. */
+export const MAX_DISCARD_BYTES = 256 * 1024 * 1024;
+
+const MB = 1024 * 1024;
+
+function tooLarge(limitBytes: number, received?: number): AppError {
+  const mb = limitBytes / MB;
+  const size = received === undefined ? '' : ` (${received} bytes)`;
+  return appError(
+    'PAYLOAD_TOO_LARGE',
+    `The request body${size} is larger than the limit of ${mb} MB (${limitBytes} bytes, CONDUIT_BODY_LIMIT_MB)`,
+    { field: 'body' },
+  );
+}
+
+/**
+ * The nesting depth where the text first goes deeper than `max`, or 0 when it never does. One pass, no recursion;
+ * brackets inside strings do not count.
+ */
+export function jsonDepthBeyond(text: string, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) return depth;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return 0;
+}
+
+/** Reads and drops the rest of a request body; resolves when it ended, or after `cap` bytes (then closes it). */
+function discard(stream: NodeJS.ReadableStream & { destroy?: () => void }, cap: number): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = () => {
+      stream.removeListener('data', onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer | string) => {
+      seen += chunk.length;
+      if (seen > cap) {
+        stream.destroy?.();
+        finish();
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', finish);
+    stream.once('error', finish);
+    stream.once('close', finish);
+    stream.resume();
+  });
+}
+
+/**
+ * Passes a body of unannounced length (chunked) through up to the limit; past it, discards the rest and fails at
+ * the end, so Fastify answers 413 only once the client has finished sending.
+ */
+class LimitedBody extends Transform {
+  private received = 0;
+
+  constructor(
+    private readonly limitBytes: number,
+    private readonly onOverflow: () => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.received += chunk.length;
+    if (this.received <= this.limitBytes) callback(null, chunk);
+    else if (this.received <= this.limitBytes + MAX_DISCARD_BYTES) callback();
+    else {
+      this.onOverflow();
+      callback(new AppFailure(tooLarge(this.limitBytes, this.received)));
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    callback(this.received > this.limitBytes ? new AppFailure(tooLarge(this.limitBytes, this.received)) : null);
+  }
+}
+
+/** Registers the size limit (every route, every content type) and the JSON parser with the depth limit. */
+export function registerBodyLimits(app: FastifyInstance, limitBytes: number): void {
+  app.addHook(
+    'preParsing',
+    async (request: FastifyRequest, reply: FastifyReply, payload: NodeJS.ReadableStream & { destroy?: () => void }) => {
+      const declared = Number(request.headers['content-length']);
+      if (declared > limitBytes) {
+        reply.header('connection', 'close');
+        if (declared <= limitBytes + MAX_DISCARD_BYTES) await discard(payload, MAX_DISCARD_BYTES);
+        throw new AppFailure(tooLarge(limitBytes, declared));
+      }
+      if (request.headers['transfer-encoding'] === undefined) return payload;
+      const limited = new LimitedBody(limitBytes, () => reply.header('connection', 'close'));
+      payload.on('error', (err) => limited.destroy(err));
+      return payload.pipe(limited);
+    },
+  );
+
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    const depth = jsonDepthBeyond(text, MAX_JSON_DEPTH);
+    if (depth > 0) {
+      return done(
+        new AppFailure(
+          appError(
+            'JSON_TOO_DEEP',
+            `The request body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays; flatten it`,
+            { field: 'body' },
+          ),
+        ),
+        undefined,
+      );
+    }
+    parseJson(request, text, done);
+  });
+}
