@@ -37,6 +37,8 @@ export async function openRuntime(config: Config, overrides: { pgSchema?: string
     policy,
     timeoutMs: config.CONDUIT_UPSTREAM_TIMEOUT_MS,
     ratePerMinute: config.CONDUIT_RATE_LIMIT_PER_MIN,
+    rateWindowMs: config.CONDUIT_RATE_WINDOW_S * 1000,
+    deadlineMs: config.CONDUIT_HUB_DEADLINE_MS,
   });
   const deps: PlatformDeps = { store, box, catalog, upstream, policy, config };
   return {

@@ -55,6 +55,28 @@ const ConfigSchema = Type.Object({
     minimum: 1,
     description: 'Default per-instance upstream request budget (requests per minute)',
   }),
+  CONDUIT_RATE_WINDOW_S: Type.Number({
+    default: 5,
+    minimum: 0.1,
+    description:
+      "The vendor's rate-limit window: no stretch of this length (plus 250 ms) sees more than rate × window / 60 calls",
+  }),
+  CONDUIT_HUB_DEADLINE_MS: Type.Integer({
+    default: 30_000,
+    minimum: 100,
+    description:
+      'Overall deadline of one hub call, retries included, then 504 (instance override: conduit.hub.deadline.ms)',
+  }),
+  CONDUIT_POLL_DEADLINE_MS: Type.Integer({
+    default: 120_000,
+    minimum: 100,
+    description: 'Overall deadline of each upstream call an event poller makes (one page), retries included',
+  }),
+  CONDUIT_BULK_DEADLINE_MS: Type.Integer({
+    default: 120_000,
+    minimum: 100,
+    description: 'Overall deadline of each upstream page a bulk job reads or writes, retries included',
+  }),
   CONDUIT_BODY_LIMIT_MB: Type.Number({
     default: 10,
     exclusiveMinimum: 0,

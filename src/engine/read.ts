@@ -102,9 +102,11 @@ export async function listPage(
   const empty = chunksLength(res.chunks) === 0;
   const linkNext = linkHasNext(res.headers.link);
   const vendorRequest = `GET ${pathAndQuery}`;
-  // Searching the bytes is far cheaper than decoding them; a "null" inside a string only costs the slow path.
-  const mustFilter = ctx.filterNulls && chunksInclude(res.chunks, NULL);
-  if (!mustFilter && linkNext === true && firstByte(res.chunks) === 0x5b /* [ */) {
+  // The upstream client scanned the bytes (far cheaper than decoding them) and verified the page is whole; an
+  // unscanned body (not labelled JSON) is parsed, so it is never forwarded unchecked.
+  const scan = res.scan;
+  const mustFilter = ctx.filterNulls && (scan ? scan.hasNull : chunksInclude(res.chunks, NULL));
+  if (scan?.complete && !mustFilter && linkNext === true && firstByte(res.chunks) === 0x5b /* [ */) {
     return ok({ json: res.chunks, count: window.pageSize, hasMore: true, window, vendorRequest });
   }
   const parsed = parseVendorJson(empty ? '[]' : res.body);

@@ -16,6 +16,16 @@ export interface EngineDeps {
   upstream: UpstreamClient;
   /** Needed for Idempotency-Key replay and trace logs; without it both are off. */
   store?: Store;
+  /**
+   * When the hub call began (`performance.now()`): all its vendor calls share one deadline counted from here.
+   * Without it, each vendor call's deadline counts from its own start (pollers, bulk).
+   */
+  callStartedAt?: number;
+  /**
+   * Overall deadline in milliseconds (retries included) for these calls, instead of the hub deadline
+   * (`conduit.hub.deadline.ms` of the instance, else CONDUIT_HUB_DEADLINE_MS): pollers and bulk set their own.
+   */
+  deadlineMs?: number;
 }
 
 /** Query options of a hub list call (Cloud Elements names). */

@@ -106,6 +106,25 @@ export function vendorUrl(ctx: InstanceContext, pathAndQuery: string): string {
   return `${ctx.baseUrl}${pathAndQuery}`;
 }
 
+/** The instance's own hub deadline (`conduit.hub.deadline.ms`), when it sets a usable one. */
+function instanceDeadlineMs(config: Record<string, string | null>): number | undefined {
+  const raw = config['conduit.hub.deadline.ms'];
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const ms = Number(raw);
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/** When this vendor call must be over (`performance.now()` time), and the deadline's length for messages. */
+function deadlineOf(deps: EngineDeps, instance: EngineInstance): { at: number; ms: number } | undefined {
+  const ms = deps.deadlineMs ?? instanceDeadlineMs(instance.config) ?? deps.upstream.deadlineMs;
+  if (ms === undefined) return undefined;
+  return { at: (deps.callStartedAt ?? performance.now()) + ms, ms };
+}
+
+function tried(tries: number | undefined): string {
+  return tries === undefined ? '' : ` (${tries} ${tries === 1 ? 'try' : 'tries'})`;
+}
+
 /** Sends one call; a non-2xx answer becomes an AppError through the element's error table. */
 export async function sendVendor(
   deps: EngineDeps,
@@ -118,6 +137,7 @@ export async function sendVendor(
     instance.traceLoggingEnabled && deps.store
       ? (entry: TraceEntry) => recordTrace(deps.store!, instance.id, entry)
       : undefined;
+  const deadline = deadlineOf(deps, instance);
   const result = await deps.upstream.send(
     {
       method: call.method,
@@ -125,15 +145,21 @@ export async function sendVendor(
       headers: hasBody ? ctx.writeHeaders : ctx.headers,
       ...(hasBody ? { body: JSON.stringify(call.body) } : {}),
       budgetKey: ctx.budgetKey,
+      ...(deadline ? { deadlineAt: deadline.at } : {}),
     },
     trace,
   );
   if (!result.ok) {
     const e = result.error;
-    if (e.code === 'UPSTREAM_TIMEOUT')
-      return fail(
-        appError('UPSTREAM_TIMEOUT', `ConnectWise did not answer in time: ${e.message}`, { retryable: true }),
-      );
+    if (e.code === 'UPSTREAM_TIMEOUT') {
+      const message = e.deadline
+        ? `ConnectWise (${e.host}) did not answer within the ${deadline?.ms ?? ''} ms deadline${tried(e.tries)}`
+        : `ConnectWise (${e.host}) did not answer in time${tried(e.tries)}: ${e.message}`;
+      return fail(appError('UPSTREAM_TIMEOUT', message, { retryable: true }));
+    }
+    if (e.code === 'UPSTREAM_INCOMPLETE') {
+      return fail(appError('UPSTREAM_ERROR', `ConnectWise's ${e.message}${tried(e.tries)}`, { retryable: true }));
+    }
     return fail(appError('UPSTREAM_ERROR', `Could not reach ConnectWise: ${e.message}`, { retryable: e.retryable }));
   }
   const res = result.response;

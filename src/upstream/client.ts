@@ -2,8 +2,9 @@
 // rate budget and the SSRF guard on every connection. Failures are values, marked retryable or not.
 import { Agent, errors as undiciErrors } from 'undici';
 import { guardedConnector, type OutboundPolicy } from '../security/index.ts';
+import { scanJson } from './completeness.ts';
 import { createRateBudget, type RateBudget } from './rateBudget.ts';
-import { receive, type UpstreamResponse } from './response.ts';
+import { DeadlinePassed, receive, type UpstreamResponse } from './response.ts';
 
 export type { UpstreamResponse };
 
@@ -16,15 +17,32 @@ export interface UpstreamRequest {
   budgetKey?: string;
   /** Safe to resend after a failure (GET/PUT/DELETE, or a POST carrying an idempotency guarantee). */
   idempotent?: boolean;
+  /** Longest wait for one try (the client's `timeoutMs` by default). */
   timeoutMs?: number;
+  /**
+   * When the whole call — rate-budget wait, every try and every pause between tries — must be over, as a
+   * `performance.now()` time. Without it the client's `deadlineMs` counts from the call.
+   */
+  deadlineAt?: number;
 }
 
-export type UpstreamFailureCode = 'UPSTREAM_POLICY' | 'UPSTREAM_UNREACHABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_TLS';
+export type UpstreamFailureCode =
+  | 'UPSTREAM_POLICY'
+  | 'UPSTREAM_UNREACHABLE'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_TLS'
+  | 'UPSTREAM_INCOMPLETE';
 
 export interface UpstreamFailure {
   code: UpstreamFailureCode;
   message: string;
   retryable: boolean;
+  /** The upstream's host[:port], for messages that must name it. */
+  host?: string;
+  /** Tries made (rate-budget waits that ran out of time are not tries). */
+  tries?: number;
+  /** The call's overall deadline ended it (UPSTREAM_TIMEOUT only). */
+  deadline?: boolean;
 }
 
 export type UpstreamResult = { ok: true; response: UpstreamResponse } | { ok: false; error: UpstreamFailure };
@@ -44,13 +62,19 @@ export interface TraceEntry {
 export interface UpstreamClient {
   send(req: UpstreamRequest, trace?: (entry: TraceEntry) => void): Promise<UpstreamResult>;
   readonly budget: RateBudget;
+  /** Overall deadline of a call that names no `deadlineAt`, in milliseconds (absent: none). */
+  readonly deadlineMs?: number;
   close(): Promise<void>;
 }
 
 export interface UpstreamOptions {
   policy: OutboundPolicy;
   timeoutMs: number;
+  /** Overall deadline of a call that names no `deadlineAt` (default: none beyond the tries' own timeouts). */
+  deadlineMs?: number;
   ratePerMinute: number;
+  /** The vendor's rate-limit window the budget must respect (default 5 s). */
+  rateWindowMs?: number;
   maxRetries?: number;
   /** Longest Retry-After we are willing to wait inside one call before answering 429 ourselves. */
   maxRetryAfterMs?: number;
@@ -128,59 +152,152 @@ export function splitUrl(url: string): { origin: string; path: string } {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function hostOf(origin: string): string {
+  const scheme = origin.indexOf('://');
+  return scheme < 0 ? origin : origin.slice(scheme + 3);
+}
+
+function traceEntry(req: UpstreamRequest, outcome: Partial<TraceEntry>, started: number): TraceEntry {
+  return {
+    method: req.method,
+    url: req.url,
+    requestHeaders: req.headers,
+    ...(req.body !== undefined ? { requestBody: req.body } : {}),
+    ...outcome,
+    durationMs: performance.now() - started,
+  };
+}
+
+const JSON_START = new Set([0x7b, 0x5b]); // { [
+
+function firstByte(chunks: readonly Buffer[]): number | undefined {
+  for (const chunk of chunks) if (chunk.length > 0) return chunk[0];
+  return undefined;
+}
+
+/**
+ * A success answer is handed on only when it is whole: every byte Content-Length announced arrived, and a JSON body
+ * closes its top-level value (a connection dropped mid-body can end a chunked answer cleanly). Vendor data,
+ * untrusted. A cut-off answer to an idempotent request is retried like a 5xx.
+ */
+function verifyBody(response: UpstreamResponse, idempotent: boolean, host: string): UpstreamResult {
+  if (response.status < 200 || response.status >= 300 || response.receivedBytes === 0) return { ok: true, response };
+  const announced = response.headers['content-length'];
+  const expected = announced === undefined ? undefined : Number(announced);
+  let complete = expected === undefined || expected === response.receivedBytes;
+  if (complete) {
+    const type = response.headers['content-type'];
+    const json = type === undefined ? JSON_START.has(firstByte(response.chunks) ?? 0) : type.includes('json');
+    if (!json) return { ok: true, response };
+    response.scan = scanJson(response.chunks);
+    complete = response.scan.complete;
+  }
+  if (complete) return { ok: true, response };
+  const of = expected === undefined ? '' : ` of ${expected} announced`;
+  return {
+    ok: false,
+    error: {
+      code: 'UPSTREAM_INCOMPLETE',
+      message: `answer from ${host} was cut off (${response.receivedBytes} bytes received${of}${expected === undefined || expected === response.receivedBytes ? ', the JSON does not close' : ''})`,
+      retryable: idempotent,
+      host,
+    },
+  };
+}
+
 export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
   const agent = new Agent({
     keepAliveTimeout: 10_000,
     connections: 32,
     connect: guardedConnector(options.policy, { timeout: Math.min(options.timeoutMs, 10_000) }),
   });
-  const budget = createRateBudget(options.ratePerMinute);
+  const budget = createRateBudget({
+    perMinute: options.ratePerMinute,
+    ...(options.rateWindowMs !== undefined ? { windowMs: options.rateWindowMs } : {}),
+  });
   const maxRetries = options.maxRetries ?? 3;
   const maxRetryAfter = options.maxRetryAfterMs ?? 10_000;
 
-  async function attempt(req: UpstreamRequest): Promise<UpstreamResult> {
+  async function attempt(req: UpstreamRequest, origin: string, path: string, deadlineAt: number) {
     const timeout = req.timeoutMs ?? options.timeoutMs;
     try {
-      const { origin, path } = splitUrl(req.url);
-      const response = await receive(agent, {
-        origin,
-        path,
-        method: req.method,
-        headers: req.headers,
-        body: req.body ?? null,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      });
-      return { ok: true, response };
+      const response = await receive(
+        agent,
+        {
+          origin,
+          path,
+          method: req.method,
+          headers: req.headers,
+          body: req.body ?? null,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+        },
+        deadlineAt - performance.now(),
+      );
+      return { ok: true, response } as const;
     } catch (err) {
-      return { ok: false, error: classify(err) };
+      if (err instanceof DeadlinePassed) return { ok: false, deadline: true } as const;
+      return { ok: false, error: classify(err) } as const;
     }
   }
 
   return {
     budget,
+    ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
     async send(req, trace) {
       const idempotent = req.idempotent ?? req.method !== 'POST';
+      const callStarted = performance.now();
+      const deadlineAt = req.deadlineAt ?? callStarted + (options.deadlineMs ?? Number.POSITIVE_INFINITY);
+      let target: { origin: string; path: string };
+      try {
+        target = splitUrl(req.url);
+      } catch (err) {
+        return { ok: false, error: classify(err) };
+      }
+      const host = hostOf(target.origin);
       let last: UpstreamResult | undefined;
+      let tries = 0;
+      const deadlinePassed = (): UpstreamResult => ({
+        ok: false,
+        error: {
+          code: 'UPSTREAM_TIMEOUT',
+          message: `${host} did not answer within ${Math.round(deadlineAt - callStarted)} ms (${tries} ${tries === 1 ? 'try' : 'tries'})`,
+          retryable: true,
+          host,
+          tries,
+          deadline: true,
+        },
+      });
       for (let i = 0; i <= maxRetries; i++) {
-        if (req.budgetKey) await budget.acquire(req.budgetKey);
+        if (req.budgetKey && !(await budget.acquire(req.budgetKey, deadlineAt))) return last ?? deadlinePassed();
+        if (performance.now() >= deadlineAt) return deadlinePassed();
         const started = performance.now();
-        const result = await attempt(req);
-        trace?.({
-          method: req.method,
-          url: req.url,
-          requestHeaders: req.headers,
-          requestBody: req.body,
-          ...(result.ok
-            ? {
-                status: result.response.status,
-                responseHeaders: result.response.headers,
-                responseBody: result.response.body,
-              }
-            : { error: result.error.message }),
-          durationMs: performance.now() - started,
-        });
-        if (result.ok) result.response.attempts = i + 1;
+        tries++;
+        const received = await attempt(req, target.origin, target.path, deadlineAt);
+        if (!received.ok && received.deadline) {
+          trace?.(traceEntry(req, { error: 'the call deadline passed' }, started));
+          return deadlinePassed();
+        }
+        const result: UpstreamResult = received.ok ? verifyBody(received.response, idempotent, host) : received;
+        trace?.(
+          traceEntry(
+            req,
+            received.ok
+              ? {
+                  status: received.response.status,
+                  responseHeaders: received.response.headers,
+                  responseBody: received.response.body,
+                  ...(result.ok ? {} : { error: result.error.message }),
+                }
+              : { error: received.error.message },
+            started,
+          ),
+        );
+        if (result.ok) result.response.attempts = tries;
+        else {
+          result.error.tries = tries;
+          result.error.host ??= host;
+        }
         last = result;
         const status = result.ok ? result.response.status : 0;
         const retryable = result.ok ? RETRY_STATUS.has(status) : result.error.retryable;
@@ -195,6 +312,8 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
           }
           if (req.budgetKey) budget.penalize(req.budgetKey, delay);
         }
+        // Retries happen only inside the deadline: no time for another try means the last answer stands.
+        if (performance.now() + delay >= deadlineAt) break;
         await sleep(delay);
       }
       return last!;

@@ -1,6 +1,7 @@
 // A vendor response as received: status, headers and the body's chunks, joined or decoded only when asked.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { JsonScan } from './completeness.ts';
 
 export interface UpstreamResponse {
   status: number;
@@ -16,6 +17,10 @@ export interface UpstreamResponse {
   readonly body: string;
   durationMs: number;
   attempts: number;
+  /** Body bytes as they came off the socket (before the BOM was removed), to compare with Content-Length. */
+  readonly receivedBytes: number;
+  /** Completeness and `null` scan of a 2xx JSON body, made by the client before the response is handed on. */
+  scan?: JsonScan;
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -43,6 +48,7 @@ class ReceivedResponse implements UpstreamResponse {
   readonly headers: Record<string, string>;
   readonly chunks: readonly Buffer[];
   attempts = 1;
+  scan?: JsonScan;
   #bytes: Buffer | undefined;
   #text: string | undefined;
 
@@ -50,6 +56,7 @@ class ReceivedResponse implements UpstreamResponse {
     readonly status: number,
     headers: IncomingHttpHeaders,
     received: Buffer[],
+    readonly receivedBytes: number,
     readonly durationMs: number,
   ) {
     this.headers = flattenHeaders(headers);
@@ -67,6 +74,14 @@ class ReceivedResponse implements UpstreamResponse {
   }
 }
 
+/** The caller's deadline passed before the whole answer arrived (the request is aborted). */
+export class DeadlinePassed extends Error {
+  constructor() {
+    super('the deadline passed before the answer arrived');
+    this.name = 'DeadlinePassed';
+  }
+}
+
 /**
  * Collects one response through undici's handler interface: status, headers and the body's chunks as the socket
  * delivers them — no body stream, which costs more per request than the hub's own work on a page.
@@ -75,6 +90,11 @@ class Collector implements Dispatcher.DispatchHandler {
   #status = 0;
   #headers: IncomingHttpHeaders = {};
   #chunks: Buffer[] = [];
+  #received = 0;
+  #controller: Dispatcher.DispatchController | undefined;
+  #cancelled: Error | undefined;
+  #settled = false;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly started: number,
@@ -82,33 +102,68 @@ class Collector implements Dispatcher.DispatchHandler {
     private readonly failed: (error: Error) => void,
   ) {}
 
+  /** Gives up at `ms` from now: the request is aborted (or never sent, if it still waits for a connection). */
+  cancelAfter(ms: number): void {
+    this.#timer = setTimeout(() => {
+      const error = new DeadlinePassed();
+      this.#cancelled = error;
+      this.#fail(error);
+      this.#controller?.abort(error);
+    }, ms);
+  }
+
   /** Its presence tells undici this handler speaks the controller interface. */
-  onRequestStart(): void {}
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#cancelled) controller.abort(this.#cancelled);
+  }
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     // 1xx informational answers come first and carry no body: the final answer replaces them.
     this.#status = status;
     this.#headers = headers;
     this.#chunks = [];
+    this.#received = 0;
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#chunks.push(chunk);
+    this.#received += chunk.length;
   }
 
   onResponseEnd(): void {
-    this.done(new ReceivedResponse(this.#status, this.#headers, this.#chunks, performance.now() - this.started));
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    const duration = performance.now() - this.started;
+    this.done(new ReceivedResponse(this.#status, this.#headers, this.#chunks, this.#received, duration));
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#fail(error);
+  }
+
+  #fail(error: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
     this.failed(error);
   }
 }
 
-/** Sends one request and reads its whole response; network failures reject with undici's errors. */
-export function receive(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Promise<UpstreamResponse> {
+/**
+ * Sends one request and reads its whole response; network failures reject with undici's errors, and a response
+ * not complete `cancelAfterMs` from now rejects with DeadlinePassed.
+ */
+export function receive(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  cancelAfterMs?: number,
+): Promise<UpstreamResponse> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    dispatcher.dispatch(options, new Collector(started, resolve, reject));
+    const collector = new Collector(started, resolve, reject);
+    if (cancelAfterMs !== undefined && Number.isFinite(cancelAfterMs)) collector.cancelAfter(cancelAfterMs);
+    dispatcher.dispatch(options, collector);
   });
 }

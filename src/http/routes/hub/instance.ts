@@ -55,7 +55,8 @@ export async function hubInstance(
   return {
     record,
     instance: await engineInstance(deps, record),
-    engine: { catalog: deps.catalog, upstream: deps.upstream, store: deps.store },
+    // One deadline for the whole hub call, however many vendor calls it makes (CONDUIT_HUB_DEADLINE_MS).
+    engine: { catalog: deps.catalog, upstream: deps.upstream, store: deps.store, callStartedAt: performance.now() },
   };
 }
 
