@@ -1,3 +1,4 @@
 import './capabilities/hub.ts';
 import './capabilities/web.ts';
 import './capabilities/events.ts';
+import './capabilities/bulk.ts';

@@ -83,6 +83,26 @@ const ConfigSchema = Type.Object({
     maximum: 1024,
     description: 'Largest request body in MB; a larger one answers 413 PAYLOAD_TOO_LARGE',
   }),
+  CONDUIT_BULK_RETENTION_HOURS: Type.Number({
+    default: 72,
+    minimum: 0.0001,
+    description: 'How long the files of an ended bulk job are kept before they are deleted',
+  }),
+  CONDUIT_BULK_MAX_UPLOAD_MB: Type.Number({
+    default: 100,
+    minimum: 0.001,
+    description: 'Largest bulk upload file (413 above it)',
+  }),
+  CONDUIT_BULK_QUOTA_MB: Type.Number({
+    default: 2048,
+    minimum: 0.001,
+    description: 'Bulk file space per organization (result files and uploads kept); new jobs are refused above it',
+  }),
+  CONDUIT_BULK_CONCURRENCY: Type.Integer({
+    default: 2,
+    minimum: 1,
+    description: 'Bulk jobs one node runs at once',
+  }),
   CONDUIT_BOOTSTRAP: Type.Boolean({ default: true, description: 'Create a default organization on an empty store' }),
   LOG_LEVEL: Type.Union(
     [

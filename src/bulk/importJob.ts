@@ -1,0 +1,157 @@
+// Import: the uploaded records written one by one through the hub's write path (create = POST with an
+// Idempotency-Key per record, update = the hub's PATCH → JSON-Patch), within the instance's rate budget.
+// Progress (next record index, counts, failures) is committed in small batches; a restarted job continues
+// from the committed index, and the per-record Idempotency-Key turns a repeated create into a replay.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { type Addressed, createRecord, resolveHubTarget, updateRecord } from '../engine/index.ts';
+import { listParsed } from '../engine/read.ts';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.ts';
+import { jobFiles } from './files.ts';
+import { readRecords } from './importReader.ts';
+import { abortedEnd, type JobEnd, type JobEnv, type JobTarget, jobTarget } from './jobContext.ts';
+import { type BulkJob, type BulkRecordError, bulkDb, commitProgress, insertErrors } from './jobs.ts';
+import { readSealedRange } from './sealedFile.ts';
+
+type Json = Record<string, unknown>;
+
+const BATCH_RECORDS = 50;
+const BATCH_MS = 1_000;
+
+/** A failed record as stored: sealed with the job's data key (uploads are customer data). */
+export function sealRecord(key: Buffer, record: Json): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  const body = Buffer.concat([c.update(JSON.stringify(record), 'utf8'), c.final()]);
+  return [iv, c.getAuthTag(), body].map((b) => b.toString('base64url')).join('.');
+}
+
+export function openRecord(key: Buffer, sealed: string): unknown {
+  const [iv, tag, body] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
+  if (!iv || !tag || !body) return undefined;
+  const d = createDecipheriv('aes-256-gcm', key, iv);
+  d.setAuthTag(tag);
+  return JSON.parse(Buffer.concat([d.update(body), d.final()]).toString('utf8'));
+}
+
+function literal(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') return `'${value.replaceAll("'", "''")}'`;
+  return undefined;
+}
+
+function valueAt(record: Json, path: string): unknown {
+  let v: unknown = record;
+  for (const p of path.split('.')) v = v && typeof v === 'object' ? (v as Json)[p] : undefined;
+  return v;
+}
+
+/** Read-only parts of an exported record: sending them back would be refused by ConnectWise. */
+function writable(record: Json, idField: string): Json {
+  const { _info: _i, _metadata: _m, [idField]: _id, ...rest } = record;
+  return rest;
+}
+
+/** The id of the record an update/upsert addresses: the id itself, or the one record whose field matches. */
+async function existingId(t: JobTarget, record: Json, identifier: string): Promise<Result<string | undefined>> {
+  const idField = t.target.endpoint.idField;
+  const value = valueAt(record, identifier);
+  if (value === undefined || value === null || value === '') return ok(undefined);
+  if (identifier === idField) {
+    const id = String(value);
+    return /^\d{1,15}$/.test(id)
+      ? ok(id)
+      : fail(appError('INVALID_PARAMETER', `${identifier} ${JSON.stringify(value)} is not a record id`));
+  }
+  const lit = literal(value);
+  if (lit === undefined) return fail(appError('INVALID_PARAMETER', `${identifier} must be a string or a number`));
+  const found = await listParsed(t.engine, t.instance, t.target, { where: `${identifier} = ${lit}`, pageSize: 2 });
+  if (!found.ok) return found;
+  if (found.value.records.length > 1)
+    return fail(appError('CONFLICT', `More than one record has ${identifier} = ${lit}`));
+  const hit = found.value.records[0];
+  return ok(hit ? String(hit[idField]) : undefined);
+}
+
+async function writeOne(job: BulkJob, t: JobTarget, index: number, record: Json): Promise<Result<unknown>> {
+  const action = job.spec.action ?? 'create';
+  const idField = t.target.endpoint.idField;
+  const create = () =>
+    createRecord(t.engine, t.instance, t.target, writable(record, idField), `bulk:${job.id}:${index}`);
+  if (action === 'create') return create();
+  const identifier = job.spec.identifierFieldName ?? idField;
+  const id = await existingId(t, record, identifier);
+  if (!id.ok) return id;
+  if (id.value === undefined) {
+    if (action === 'upsert') return create();
+    return fail(appError('MISSING_PARAMETER', `The record has no ${identifier} to update`, { field: identifier }));
+  }
+  const def = t.engine.catalog.find(t.instance.elementKey);
+  const addressed = def ? resolveHubTarget(def, `${t.target.endpoint.name}/${id.value}`) : undefined;
+  if (!addressed?.ok) return fail(appError('NOT_FOUND', `No ${job.objectName} record ${id.value}`));
+  const updated = await updateRecord(t.engine, t.instance, addressed.value as Addressed, writable(record, idField));
+  if (!updated.ok && updated.error.status === 404 && action === 'upsert' && identifier === idField) return create();
+  return updated;
+}
+
+export async function runImport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
+  const { deps, signal } = env;
+  const db = bulkDb(deps.store.db);
+  const t = await jobTarget(deps, job);
+  if (!t.ok) return { status: 'FAILED', infoMessage: t.error.message };
+  const startAt = job.watermark.nextIndex ?? 0;
+  let succeeded = job.recordsCount;
+  let failedCount = job.recordsFailedCount;
+  let next = startAt;
+  let pending: BulkRecordError[] = [];
+  let lastCommit = Date.now();
+  let uncommitted = 0;
+  const commit = async () => {
+    const errors = pending;
+    pending = [];
+    uncommitted = 0;
+    lastCommit = Date.now();
+    return db.transaction().execute(async (trx) => {
+      await insertErrors(trx, job.id, errors);
+      return commitProgress(trx, job.id, {
+        watermark: { nextIndex: next },
+        recordsCount: succeeded,
+        recordsFailedCount: failedCount,
+        leaseUntil: new Date(Date.now() + env.leaseMs).toISOString(),
+      });
+    });
+  };
+  const source = readSealedRange(jobFiles(env.dir, job.id).upload, t.value.key, 'upload', job.uploadBytes);
+  for await (const { index, record } of readRecords(source, job.spec.uploadFormat ?? 'json')) {
+    if (index < startAt) continue;
+    // A write in flight is finished, not dropped: it is short, and its outcome must be counted.
+    const written = await writeOne(job, t.value, index, record);
+    if (written.ok) succeeded++;
+    else {
+      failedCount++;
+      pending.push(recordError(t.value.key, index, record, written.error));
+    }
+    next = index + 1;
+    uncommitted++;
+    if (signal.aborted) {
+      await commit();
+      return abortedEnd(signal);
+    }
+    if (uncommitted >= BATCH_RECORDS || Date.now() - lastCommit >= BATCH_MS) {
+      const { cancelRequested } = await commit();
+      if (cancelRequested) return { status: 'CANCELLED', infoMessage: 'Cancelled' };
+    }
+  }
+  await commit();
+  return { status: 'COMPLETED' };
+}
+
+function recordError(key: Buffer, index: number, record: Json, e: AppError): BulkRecordError {
+  return {
+    recordIndex: index,
+    record: sealRecord(key, record),
+    status: e.status,
+    message: e.message.slice(0, 2000),
+    providerMessage: e.providerMessage?.slice(0, 2000) ?? null,
+  };
+}
