@@ -59,7 +59,7 @@ const ConfigSchema = Type.Object({
     default: 5,
     minimum: 0.1,
     description:
-      "The vendor's rate-limit window: no stretch of this length (plus 250 ms) sees more than rate × window / 60 calls",
+      "The vendor's rate-limit window: any stretch of it (plus a guard) holds at most rate × window / 60 upstream calls",
   }),
   CONDUIT_HUB_DEADLINE_MS: Type.Integer({
     default: 30_000,

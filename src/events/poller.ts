@@ -5,7 +5,7 @@
 // crash or an upstream failure mid-poll only means the same window is read again.
 
 import type { ElementDefinition } from '../elements/index.ts';
-import { listRecords } from '../engine/index.ts';
+import { type EngineDeps, listRecords } from '../engine/index.ts';
 import type { AppError } from '../errors/index.ts';
 import { loadInstanceConfig, type PlatformDeps } from '../platform/index.ts';
 import {
@@ -102,6 +102,21 @@ function whereOf(url: string): string | undefined {
 }
 
 const MAX_PAGES = 500;
+
+const pollEngines = new WeakMap<PlatformDeps, EngineDeps>();
+
+/**
+ * The engine as pollers use it: each page they read has its own overall deadline (CONDUIT_POLL_DEADLINE_MS,
+ * retries included) instead of the hub's; a page that misses it fails the poll, whose window is read again.
+ */
+function pollEngine(deps: PlatformDeps): EngineDeps {
+  let engine = pollEngines.get(deps);
+  if (!engine) {
+    engine = { ...deps, deadlineMs: deps.config.CONDUIT_POLL_DEADLINE_MS };
+    pollEngines.set(deps, engine);
+  }
+  return engine;
+}
 const LEASE_MS = 15_000;
 
 async function readChanges(
@@ -120,7 +135,7 @@ async function readChanges(
   let page = 1;
   for (let n = 0; n < MAX_PAGES; n++) {
     const where = whereOf(substituteDates(entry.url, new Date(keyMs)));
-    const res = await listRecords(deps, instance, entry.resource.name, {
+    const res = await listRecords(pollEngine(deps), instance, entry.resource.name, {
       ...(where ? { where } : {}),
       page,
       pageSize: entry.pageSize,
@@ -171,7 +186,7 @@ async function scanIds(
   const ids: string[] = [];
   let last = 0;
   for (let n = 0; n < 100_000; n++) {
-    const res = await listRecords(deps, instance, entry.resource.name, {
+    const res = await listRecords(pollEngine(deps), instance, entry.resource.name, {
       where: `${idField} > ${last}`,
       page: 1,
       pageSize: 1000,

@@ -25,7 +25,10 @@ export interface RateBudgetOptions {
   perMinute: number;
   /** The vendor's counting window (default 5 s). */
   windowMs?: number;
-  /** Added to the window to absorb network jitter between our clock and the vendor's (default 250 ms). */
+  /**
+   * Added to the window to absorb the spread in how long requests take to reach the vendor (a request let go
+   * late in one window may arrive early in the next): default a tenth of the window, at least 250 ms.
+   */
   guardMs?: number;
 }
 
@@ -46,7 +49,7 @@ interface Slots {
 
 export function createRateBudget(options: RateBudgetOptions): RateBudget {
   const windowMs = options.windowMs ?? 5_000;
-  const guardMs = options.guardMs ?? 250;
+  const guardMs = options.guardMs ?? Math.max(250, windowMs / 10);
   const slots = Math.max(1, Math.floor((options.perMinute * windowMs) / 60_000));
   // A budget below one request per window spreads single requests further apart, so the per-minute rate holds too.
   const spanMs = Math.max(windowMs, (slots * 60_000) / options.perMinute) + guardMs;

@@ -1,6 +1,9 @@
 // Crash harness: runs `node bin/conduit.js serve` as a child process, SIGKILLs it again and again while
 // records change in the simulator, then checks that every change reached a real receiver, and that any
 // duplicate carried the same eventId. Used by events.crash.test.ts (≥ 20 kills) and `npm run chaos`.
+// With `faults`, ConnectWise misbehaves between the changes — cut-off bodies, stalls past the deadlines, 5xx,
+// 429 — while polls and deliveries run and the server is killed; nothing may be lost, and nothing delivered may
+// differ from a version of a record that really existed.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,8 +22,18 @@ export interface ChaosOptions {
   kills: number;
   databaseUrl?: string;
   vendorType?: 'polling' | 'hybrid';
+  /** Turn simulator faults on between the changes (one kind per kill, in turn). */
+  faults?: boolean;
   log?: (s: string) => void;
 }
+
+/** The upstream faults of a chaos run, taken in turn: what the simulator does while polls run. */
+export const CHAOS_FAULTS: Record<string, Record<string, number>> = {
+  truncate: { truncateRate: 0.5 },
+  stall: { latencyMs: 2_500 },
+  '5xx': { errorRate: 0.5 },
+  '429': { rateLimit: 3, rateWindowSeconds: 1 },
+};
 
 export interface ChaosReport {
   kills: number;
@@ -32,6 +45,10 @@ export interface ChaosReport {
   /** Same change delivered under different eventIds. */
   conflictingDuplicates: string[];
   redeliveredSameEventId: number;
+  /** Delivered events or records that match no version of the record that existed (should be empty). */
+  wrong: string[];
+  /** Fault windows run, per kind. */
+  faultWindows: Record<string, number>;
   seconds: number;
 }
 
@@ -81,6 +98,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     CONDUIT_WEBHOOK_TIMEOUT_MS: '2000',
     CONDUIT_WEBHOOK_RETRY_BASE_MS: '100',
     LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'silent',
+    // Short deadlines, so a stalled ConnectWise fails a poll within the fault window rather than after it.
+    ...(options.faults ? { CONDUIT_POLL_DEADLINE_MS: '1500', CONDUIT_HUB_DEADLINE_MS: '1500' } : {}),
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   };
   delete env.CONDUIT_TEST_DATABASE_URL;
@@ -124,6 +143,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // What the receiver must eventually see, per contact id.
   const created = new Map<number, { dateEntered: string; lastChange: number }>();
   const finalVersion = new Map<number, string>(); // id → lastUpdated of the last change
+  const versions = new Map<number, Map<string, string>>(); // id → lastUpdated (to the second) → firstName
+  const remember = (c: { id: number; firstName?: unknown; _info: { lastUpdated: string } }) => {
+    const byDate = versions.get(c.id) ?? new Map<string, string>();
+    byDate.set(isoSeconds(c._info.lastUpdated), String(c.firstName));
+    versions.set(c.id, byDate);
+  };
+  const faultWindows: Record<string, number> = {};
+  async function setFaults(faults: Record<string, number>): Promise<void> {
+    const res = await fetch(`${sandbox.httpUrl}/_sandbox/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(faults),
+    });
+    if (res.status !== 200) throw new Error(`setting faults failed: ${res.status} ${await res.text()}`);
+  }
   const deleted = new Set<number>();
   let changes = 0;
   let killedDuringStartup = 0;
@@ -135,6 +169,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const c = await cw.createContact(`Chaos${changes}`);
     created.set(c.id, { dateEntered: c._info.dateEntered, lastChange: Date.now() });
     finalVersion.set(c.id, c._info.lastUpdated);
+    remember(c);
     changes++;
     const now = Date.now();
     const candidates = [...created.entries()].filter(([id, v]) => !deleted.has(id) && now - v.lastChange > 1100);
@@ -144,6 +179,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const u = await cw.renameContact(id, `Chaos${changes}u`);
       v.lastChange = Date.now();
       finalVersion.set(id, u._info.lastUpdated);
+      remember(u);
       changes++;
     }
     // Delete only what the receiver already knows exists: a record born and gone between two polls
@@ -208,6 +244,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         }
       }
       await changeSomething();
+      if (options.faults) {
+        // Polls and deliveries now run against a misbehaving ConnectWise; the kill lands in the middle.
+        const kinds = Object.keys(CHAOS_FAULTS);
+        const kind = kinds[i % kinds.length] as string;
+        faultWindows[kind] = (faultWindows[kind] ?? 0) + 1;
+        await setFaults(CHAOS_FAULTS[kind] as Record<string, number>);
+        await sleep(400 + Math.random() * 1200);
+        await kill();
+        await setFaults({});
+      }
       await kill();
       log(`kill ${i + 1}/${options.kills}: ${changes} changes, ${receiver.received.length} notifications`);
     }
@@ -231,6 +277,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (missing.length === 0) break;
       await sleep(200);
     }
+    // Nothing wrong delivered: every event date and every record sent along is a version that existed.
+    const wrong: string[] = [];
+    for (const r of receiver.received as Received[]) {
+      const m = r.body.message;
+      for (const e of m.events) {
+        const known = versions.get(Number(e.objectId));
+        if (known && e.eventType !== 'DELETED' && !known.has(e.date)) wrong.push(`${e.objectId}@${e.date}:event`);
+      }
+      const records = (m.raw as Record<string, unknown>)[m.raw.objectType];
+      for (const rec of Array.isArray(records) ? records : []) {
+        const c = rec as { id?: unknown; firstName?: unknown; _info?: { lastUpdated?: string } };
+        const known = versions.get(Number(c.id));
+        if (!known) continue;
+        const at = c._info?.lastUpdated ? isoSeconds(c._info.lastUpdated) : '';
+        if (known.get(at) !== c.firstName) wrong.push(`${String(c.id)}@${at}:record ${String(c.firstName)}`);
+      }
+    }
     const byChange = new Map<string, Set<string>>();
     let redeliveredSameEventId = 0;
     const eventIdsSeen = new Set<string>();
@@ -253,6 +316,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       missing,
       conflictingDuplicates: [...byChange.entries()].filter(([, s]) => s.size > 1).map(([k]) => k),
       redeliveredSameEventId,
+      wrong,
+      faultWindows,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
