@@ -1,13 +1,15 @@
 // The `conduit` command: serve, sandbox, migrate, org and user administration.
 import { Command } from 'commander';
-import { ConfigError, describeConfig, loadConfig } from '../config/index.ts';
+import { type Config, ConfigError, describeConfig, launchedByNpm, loadConfig } from '../config/index.ts';
 import { createOrganization, createUser, listOrganizations } from '../platform/index.ts';
 import { registerSandboxCommand } from '../sandbox/index.ts';
 import { findOrganizationById } from '../store/index.ts';
 import './capabilities.ts';
+import { registerKeysCommand } from './keys.ts';
 import { openRuntime } from './runtime.ts';
 import { setSandboxInfo } from './sandboxInfo.ts';
-import { startServer } from './serve.ts';
+import { closeOnSignals, startServer } from './serve.ts';
+import { StartupFailure, storeProblem } from './startup.ts';
 
 function configOrExit() {
   try {
@@ -19,6 +21,17 @@ function configOrExit() {
     }
     throw err;
   }
+}
+
+/** Checks the data dir and the database before opening the store, so a problem is one clear line. */
+async function checkStore(config: Config): Promise<void> {
+  const problem = await storeProblem(config);
+  if (problem) throw new StartupFailure(problem);
+}
+
+async function openRuntimeOrExit(config: Config) {
+  await checkStore(config);
+  return openRuntime(config);
 }
 
 export function buildProgram(): Command {
@@ -41,6 +54,7 @@ export function buildProgram(): Command {
     )
     .action(async (opts: { sandbox?: boolean }) => {
       const config = configOrExit();
+      await checkStore(config);
       let stopSandbox: (() => Promise<void>) | undefined;
       if (opts.sandbox) {
         const { startSandbox } = await import('../sandbox/index.ts');
@@ -54,20 +68,18 @@ export function buildProgram(): Command {
         stopSandbox = sandbox.close;
       }
       const server = await startServer(config);
-      const shutdown = async () => {
-        await server.close();
-        await stopSandbox?.();
-        process.exit(0);
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      closeOnSignals(server, {
+        graceMs: config.CONDUIT_SHUTDOWN_GRACE_MS,
+        watchParent: launchedByNpm(),
+        alsoClose: stopSandbox,
+      });
     });
 
   program
     .command('migrate')
     .description('Bring the store schema up to date (also done at every start)')
     .action(async () => {
-      const runtime = await openRuntime(configOrExit());
+      const runtime = await openRuntimeOrExit(configOrExit());
       process.stdout.write(`Store is up to date (${runtime.deps.store.dialect}).\n`);
       await runtime.close();
     });
@@ -80,7 +92,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .description('Create an organization and its first user; secrets are shown only now')
     .action(async (opts: { name: string; email?: string; json?: boolean }) => {
-      const runtime = await openRuntime(configOrExit());
+      const runtime = await openRuntimeOrExit(configOrExit());
       const created = await createOrganization(runtime.deps.store, { name: opts.name, email: opts.email });
       await runtime.close();
       if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
@@ -95,7 +107,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .description('List organizations (never their secrets)')
     .action(async (opts: { json?: boolean }) => {
-      const runtime = await openRuntime(configOrExit());
+      const runtime = await openRuntimeOrExit(configOrExit());
       const orgs = await listOrganizations(runtime.deps.store.db);
       await runtime.close();
       if (opts.json) process.stdout.write(`${JSON.stringify(orgs)}\n`);
@@ -111,7 +123,7 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .description('Create a user in an organization; the secret is shown only now')
     .action(async (opts: { org: string; email?: string; json?: boolean }) => {
-      const runtime = await openRuntime(configOrExit());
+      const runtime = await openRuntimeOrExit(configOrExit());
       const orgRow = await findOrganizationById(runtime.deps.store.db, Number(opts.org));
       if (!orgRow) {
         await runtime.close();
@@ -130,9 +142,17 @@ export function buildProgram(): Command {
     });
 
   registerSandboxCommand(program);
+  registerKeysCommand(program);
   return program;
 }
 
 export async function runCli(argv: string[]): Promise<void> {
-  await buildProgram().parseAsync(argv);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    // A start-up problem an operator can fix is its one line; anything else is a bug and keeps its stack.
+    if (!(err instanceof StartupFailure)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
 }

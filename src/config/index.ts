@@ -103,6 +103,12 @@ const ConfigSchema = Type.Object({
     minimum: 1,
     description: 'Bulk jobs one node runs at once',
   }),
+  CONDUIT_SHUTDOWN_GRACE_MS: Type.Integer({
+    default: 10_000,
+    minimum: 0,
+    description:
+      'After SIGTERM/SIGINT: how long in-flight requests and polls may finish before open connections are cut (exit 1)',
+  }),
   CONDUIT_BOOTSTRAP: Type.Boolean({ default: true, description: 'Create a default organization on an empty store' }),
   LOG_LEVEL: Type.Union(
     [
@@ -161,4 +167,12 @@ export function describeConfig(): Array<{ name: string; default: unknown; descri
     default: (schema as { default?: unknown }).default,
     description: (schema as { description?: string }).description ?? '',
   }));
+}
+
+/**
+ * Whether npm (`npm start`, `npx conduit`) launched this process. npm runs it under a shell that does not pass
+ * SIGTERM on, so the server stops itself when that shell goes away instead of living on as an orphan.
+ */
+export function launchedByNpm(env: Record<string, string | undefined> = process.env): boolean {
+  return Boolean(env.npm_lifecycle_event);
 }

@@ -31,7 +31,11 @@ export interface Dispatcher {
   wake(): void;
   /** Forget cached settings of an instance (its configuration changed). */
   invalidate(instanceId: number): void;
-  stop(): Promise<void>;
+  /**
+   * Claims no more rows, gives the POSTs in flight up to `waitMs` (at most 2 s), records their outcomes, and
+   * releases the leases of those still unanswered so the next server sends them again (same eventId) at once.
+   */
+  stop(opts?: { waitMs?: number }): Promise<void>;
 }
 
 const MAX_DELAY_MS = 6 * 3600_000;
@@ -62,6 +66,8 @@ export function startDispatcher(deps: PlatformDeps, options: DispatcherOptions):
   });
   const targets = new Map<number, Target>();
   const inflight = new Map<number, number>();
+  /** Notifications being POSTed now (their rows are leased by us). */
+  const sending = new Set<number>();
   let total = 0;
   let outcomes: AttemptOutcome[] = [];
   let running = true;
@@ -252,7 +258,9 @@ export function startDispatcher(deps: PlatformDeps, options: DispatcherOptions):
         }
         inflight.set(n.instanceId, c + 1);
         total++;
+        sending.add(n.id);
         void deliver(n).finally(() => {
+          sending.delete(n.id);
           total--;
           const left = (inflight.get(n.instanceId) ?? 1) - 1;
           if (left <= 0) inflight.delete(n.instanceId);
@@ -299,14 +307,23 @@ export function startDispatcher(deps: PlatformDeps, options: DispatcherOptions):
     invalidate(instanceId) {
       targets.delete(instanceId);
     },
-    async stop() {
+    async stop(opts = {}) {
       running = false;
       wake();
       await done;
-      const deadline = Date.now() + 2_000;
+      const deadline = Date.now() + Math.max(0, Math.min(2_000, opts.waitMs ?? 2_000));
       while (total > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       scheduleFlush();
       await flushing;
+      if (sending.size > 0) {
+        await db
+          .updateTable('event_notifications')
+          .set({ lease_until: null })
+          .where('id', 'in', [...sending])
+          .where('status', '=', 'pending')
+          .execute()
+          .catch(() => undefined);
+      }
       await agent.close().catch(() => undefined);
     },
   };

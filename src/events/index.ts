@@ -125,7 +125,8 @@ async function onInstanceChanged(
 }
 
 export interface EventWorkers {
-  stop(): Promise<void>;
+  /** Stops polling and sending; leases still held are released. `deadline` (epoch ms) bounds the wait. */
+  stop(opts?: { deadline?: number }): Promise<void>;
 }
 
 /** Starts the poller and the dispatcher for this process. `publicBase` is where ConnectWise reaches us. */
@@ -159,9 +160,10 @@ export async function startEventWorkers(
     log: opts.log,
   });
   return {
-    async stop() {
-      await poller.stop();
-      await dispatcher.stop();
+    async stop(opts = {}) {
+      // Leave a second for releasing leases and closing the store before the process is cut off.
+      const waitMs = opts.deadline === undefined ? undefined : Math.max(0, opts.deadline - Date.now() - 1_000);
+      await Promise.all([poller.stop({ waitMs }), dispatcher.stop({ waitMs })]);
       if (running.dispatcher === dispatcher) running.dispatcher = undefined;
     },
   };

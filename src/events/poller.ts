@@ -41,7 +41,11 @@ export interface PollerOptions {
 }
 
 export interface Poller {
-  stop(): Promise<void>;
+  /**
+   * Claims no more polls, waits up to `waitMs` (default: as long as they take) for the running ones, then
+   * releases the leases still held, so the next server may poll those instances at once.
+   */
+  stop(opts?: { waitMs?: number }): Promise<void>;
 }
 
 /** Reads a dotted path (`_info.lastUpdated`) from a record. Vendor data, untrusted: any shape may come back. */
@@ -309,9 +313,12 @@ export function startPoller(deps: PlatformDeps, options: PollerOptions): Poller 
   const tickMs = options.tickMs ?? 250;
   const concurrency = options.concurrency ?? 32;
   let running = true;
+  let releasing = false;
   let active = 0;
   let timer: NodeJS.Timeout | undefined;
   const inflight = new Set<Promise<void>>();
+  /** Instances whose poll lease this poller holds. */
+  const held = new Set<number>();
 
   async function runOne(instanceId: number): Promise<void> {
     const started = Date.now();
@@ -319,6 +326,7 @@ export function startPoller(deps: PlatformDeps, options: PollerOptions): Poller 
     let error: string | null = null;
     // Short lease, renewed while the poll runs: a killed node's instances are free again within LEASE_MS.
     const heartbeat = setInterval(() => {
+      if (releasing) return;
       void updateEventInstance(db, instanceId, { pollLeaseUntil: new Date(Date.now() + LEASE_MS).toISOString() }).catch(
         () => undefined,
       );
@@ -337,12 +345,12 @@ export function startPoller(deps: PlatformDeps, options: PollerOptions): Poller 
       }
     } catch (e) {
       error = e instanceof PollFailure ? `${e.error.code}: ${e.error.message}` : (e as Error).message;
-      if (!running) return;
-      options.log?.('poll failed', { instanceId, error });
+      if (running) options.log?.('poll failed', { instanceId, error });
     } finally {
       clearInterval(heartbeat);
     }
-    if (!running) return;
+    // Once stop() has released the lease, another server may be polling this instance: leave its row alone.
+    if (releasing) return;
     try {
       await updateEventInstance(db, instanceId, {
         nextPollAt: new Date(started + nextInS * 1000).toISOString(),
@@ -350,8 +358,15 @@ export function startPoller(deps: PlatformDeps, options: PollerOptions): Poller 
         lastPollError: error,
       });
     } catch (e) {
-      options.log?.('poll bookkeeping failed', { instanceId, error: (e as Error).message });
+      if (running) options.log?.('poll bookkeeping failed', { instanceId, error: (e as Error).message });
+    } finally {
+      held.delete(instanceId);
     }
+  }
+
+  async function releaseLeases(ids: number[]): Promise<void> {
+    await Promise.allSettled(ids.map((id) => updateEventInstance(db, id, { pollLeaseUntil: null })));
+    for (const id of ids) held.delete(id);
   }
 
   async function tick(): Promise<void> {
@@ -364,6 +379,12 @@ export function startPoller(deps: PlatformDeps, options: PollerOptions): Poller 
         ids = await claimDuePolls(db, now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), free);
       } catch (e) {
         if (running) options.log?.('claiming polls failed', { error: (e as Error).message });
+      }
+      for (const id of ids) held.add(id);
+      if (!running) {
+        // stop() came while claiming: hand these back rather than start polls nobody waits for.
+        await releaseLeases(ids);
+        return;
       }
       for (const id of ids) {
         active++;
@@ -379,10 +400,20 @@ export function startPoller(deps: PlatformDeps, options: PollerOptions): Poller 
 
   timer = setTimeout(() => void tick(), 0);
   return {
-    async stop() {
+    async stop(opts = {}) {
       running = false;
       if (timer) clearTimeout(timer);
-      await Promise.allSettled([...inflight]);
+      const finished = Promise.allSettled([...inflight]);
+      if (opts.waitMs === undefined) await finished;
+      else {
+        let wait: NodeJS.Timeout | undefined;
+        await Promise.race([finished, new Promise((r) => (wait = setTimeout(r, Math.max(0, opts.waitMs ?? 0))))]);
+        clearTimeout(wait);
+      }
+      // A poll still running commits its whole read or nothing before this process exits; if the next server
+      // polls the same window meanwhile, the (instance, dedupe key) index drops the repeated changes.
+      releasing = true;
+      await releaseLeases([...held]);
     },
   };
 }

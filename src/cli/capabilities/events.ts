@@ -15,6 +15,6 @@ capabilities.push({
       publicBase: runtime.deps.config.CONDUIT_PUBLIC_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       log: (msg, extra) => app.log.warn(extra ?? {}, msg),
     });
-    return () => workers.stop();
+    return (opts) => workers.stop(opts);
   },
 });
