@@ -28,7 +28,7 @@ async function allErrors(id: number, pageSize: number) {
   const pages: Array<{ body: Json[]; token: string | null; count: string | null }> = [];
   let token: string | null = null;
   do {
-    const res = await f.hub(
+    const res: { status: number; text: string; headers: Headers; body: Json[] } = await f.hub(
       'GET',
       `/hubs/crm/bulk/${id}/errors?pageSize=${pageSize}${token ? `&nextPage=${encodeURIComponent(token)}` : ''}`,
     );
