@@ -5,7 +5,7 @@ import type { Config } from '../config/index.ts';
 import { loadElementCatalog } from '../elements/index.ts';
 import { REDACT_PATHS, serializeRequest } from '../http/index.ts';
 import type { PlatformDeps } from '../platform/index.ts';
-import { createSecretBox, loadMasterKey, parseAllowList } from '../security/index.ts';
+import { keyContext, openSecretBox, parseAllowList } from '../security/index.ts';
 import { migrateToLatest, openStore } from '../store/index.ts';
 import { createUpstreamClient } from '../upstream/index.ts';
 
@@ -32,7 +32,11 @@ export async function openRuntime(config: Config, overrides: { pgSchema?: string
   });
   await migrateToLatest(store);
   const policy = parseAllowList(config.CONDUIT_UPSTREAM_ALLOW);
-  const box = createSecretBox(loadMasterKey(config.CONDUIT_DATA_DIR, config.CONDUIT_MASTER_KEY));
+  // A missing or different master key refuses to start here (MasterKeyError), before anything listens.
+  const box = await openSecretBox(store, keyContext(config, overrides.pgSchema)).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const upstream = createUpstreamClient({
     policy,
     timeoutMs: config.CONDUIT_UPSTREAM_TIMEOUT_MS,

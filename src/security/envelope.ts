@@ -1,8 +1,12 @@
-// AES-256-GCM envelope for secrets at rest. Each value gets a fresh data key wrapped by the master key,
-// so rotating the master key only rewraps data keys. Format: enc:v1:<wrappedKey>:<iv>:<tag>:<ciphertext> (base64url).
+// AES-256-GCM envelope for secrets at rest. Each value gets a fresh data key wrapped by the master key.
+// Format: enc:v2:<keyId>:<wrappedKey>:<iv>:<tag>:<ciphertext> (base64url) — the key id names the master key that
+// wrapped the data key, so a value opens with the right key of the keyring during and after a rotation.
+// enc:v1:… (no key id, written before key checks existed) is still read: every key of the ring is tried.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { type Keyring, keyringOf } from './masterKey.ts';
 
-const PREFIX = 'enc:v1:';
+const V1 = 'enc:v1:';
+const V2 = 'enc:v2:';
 
 function seal(key: Buffer, plain: Buffer): string[] {
   const iv = randomBytes(12);
@@ -17,30 +21,73 @@ function open(key: Buffer, iv: string, tag: string, body: string): Buffer {
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
 }
 
+/** A value sealed under a master key this server does not have (another node rotated, or a wrong key). */
+export class UnknownKeyError extends Error {
+  constructor(public readonly keyId: string | undefined) {
+    super(
+      keyId
+        ? `the value is sealed with master key ${keyId}, which this server does not have`
+        : 'the value is sealed with a master key this server does not have',
+    );
+    this.name = 'UnknownKeyError';
+  }
+}
+
 export interface SecretBox {
   encrypt(plain: string): string;
   decrypt(sealed: string): string;
   isSealed(value: string): boolean;
+  /** The id of the master key a sealed value names (undefined for enc:v1 values). */
+  keyIdOf(sealed: string): string | undefined;
+  readonly keyring: Keyring;
 }
 
-export function createSecretBox(masterKey: Buffer): SecretBox {
-  if (masterKey.length !== 32) throw new Error('master key must be 32 bytes');
+function openWith(key: Buffer, wrapped: string, iv: string, tag: string, body: string): string {
+  const [wiv, wtag, wbody] = wrapped.split('.');
+  if (!wiv || !wtag || wbody === undefined) throw new Error('corrupt sealed value');
+  const dataKey = open(key, wiv, wtag, wbody);
+  return open(dataKey, iv, tag, body).toString('utf8');
+}
+
+export function createSecretBox(keys: Buffer | Keyring): SecretBox {
+  const keyring = Buffer.isBuffer(keys) ? keyringOf(keys) : keys;
   return {
+    keyring,
     encrypt(plain) {
+      const current = keyring.current();
       const dataKey = randomBytes(32);
-      const wrapped = seal(masterKey, dataKey);
+      const wrapped = seal(current.key, dataKey);
       const sealed = seal(dataKey, Buffer.from(plain, 'utf8'));
-      return PREFIX + [wrapped.join('.'), ...sealed].join(':');
+      return V2 + [current.id, wrapped.join('.'), ...sealed].join(':');
     },
     decrypt(value) {
-      if (!value.startsWith(PREFIX)) throw new Error('value is not sealed');
-      const [wrapped, iv, tag, body] = value.slice(PREFIX.length).split(':');
-      const [wiv, wtag, wbody] = (wrapped ?? '').split('.');
-      if (!iv || !tag || body === undefined || !wiv || !wtag || wbody === undefined)
-        throw new Error('corrupt sealed value');
-      const dataKey = open(masterKey, wiv, wtag, wbody);
-      return open(dataKey, iv, tag, body).toString('utf8');
+      if (value.startsWith(V2)) {
+        const [keyId, wrapped, iv, tag, body] = value.slice(V2.length).split(':');
+        if (!keyId || !wrapped || !iv || !tag || body === undefined) throw new Error('corrupt sealed value');
+        const key = keyring.find(keyId);
+        if (!key) throw new UnknownKeyError(keyId);
+        return openWith(key.key, wrapped, iv, tag, body);
+      }
+      if (value.startsWith(V1)) {
+        const [wrapped, iv, tag, body] = value.slice(V1.length).split(':');
+        if (!wrapped || !iv || !tag || body === undefined) throw new Error('corrupt sealed value');
+        for (const key of keyring.keys()) {
+          try {
+            return openWith(key.key, wrapped, iv, tag, body);
+          } catch {
+            /* another key of the ring may have sealed it */
+          }
+        }
+        throw new UnknownKeyError(undefined);
+      }
+      throw new Error('value is not sealed');
     },
-    isSealed: (value) => value.startsWith(PREFIX),
+    isSealed: (value) => value.startsWith(V2) || value.startsWith(V1),
+    keyIdOf: (value) => (value.startsWith(V2) ? value.slice(V2.length, value.indexOf(':', V2.length)) : undefined),
   };
+}
+
+/** The LIKE prefix of values sealed under a key (to find the ones a rotation still has to re-seal). */
+export function sealedPrefix(keyId: string): string {
+  return `${V2}${keyId}:`;
 }
