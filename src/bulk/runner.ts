@@ -135,7 +135,7 @@ export async function startBulkRunner(deps: PlatformDeps, options: BulkRunnerOpt
   }
 
   async function sweep(): Promise<void> {
-    if (Date.now() - lastSweep < RETENTION_SWEEP_MS) return;
+    if (Date.now() - lastSweep < Math.min(RETENTION_SWEEP_MS, retentionMs)) return;
     lastSweep = Date.now();
     for (const job of await expiredJobs(db, new Date().toISOString(), 100)) {
       await removeJobFiles(dir, job.id);

@@ -1,4 +1,5 @@
 // OpenAPI 3 for an element's hub resources, generated from the element definition's models.
+import { bulkOpenApiPaths, bulkSchemas } from '../../../bulk/openapi.ts';
 import { type ElementDefinition, resourceModel } from '../../../elements/index.ts';
 
 type Doc = Record<string, unknown>;
@@ -187,6 +188,9 @@ export function elementOpenApi(def: ElementDefinition, serverUrl: string): Doc {
       responses: { 200: { description: 'OK', content: json({ type: 'object' }) } },
     },
   };
+  const bulk = { download: def.flags.bulkDownloadEnabled ?? false, upload: def.flags.bulkUploadEnabled ?? false };
+  Object.assign(paths, bulkOpenApiPaths(def.hub, bulk));
+  if (bulk.download || bulk.upload) Object.assign(schemas, bulkSchemas);
   return {
     openapi: '3.0.3',
     info: { title: `${def.name} (${def.key})`, version: '2.0', description: def.description },
