@@ -3,11 +3,11 @@ import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifySchema } from 'fastify';
-import { appError } from '../errors/index.ts';
+import { AppFailure, appError } from '../errors/index.ts';
 import type { PlatformDeps } from '../platform/index.ts';
 import { resolvePrincipal } from './auth.ts';
 import { registerBodyLimits } from './bodyLimits.ts';
-import { errorHandler, sendError } from './errors.ts';
+import { answerClientError, errorHandler, sendError } from './errors.ts';
 import { lazyChildLogger, newRequestId } from './requestLog.ts';
 import { elementRoutes } from './routes/elements/index.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -75,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: newRequestId,
     childLoggerFactory: lazyChildLogger,
     bodyLimit,
+    clientErrorHandler: answerClientError,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -83,6 +84,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const strict = new Ajv({ coerceTypes: false, allErrors: true, useDefaults: true, strict: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
 
+  // First, so that every route (the CORS preflight included) renders its errors here.
+  app.setErrorHandler(errorHandler);
   const routes: RouteInfo[] = [];
   routeTables.set(app, routes);
   app.addHook('onRoute', (route) => {
@@ -96,10 +99,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Callback style: no promise per request for a hook that never waits.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('Elements-Request-Id', request.id);
+    // A NUL can reach a URL only percent-encoded; no store keeps it (PostgreSQL text refuses it), so refuse it here.
+    if (request.url.includes('%00')) {
+      return done(
+        new AppFailure(appError('INVALID_PARAMETER', 'The URL contains a NUL character (%00)', { field: 'url' })),
+      );
+    }
     done();
   });
-  await app.register(cors, { origin: true, exposedHeaders: EXPOSED_HEADERS, credentials: false });
-  app.setErrorHandler(errorHandler);
+  // Not strict: an OPTIONS without Origin is no preflight and gets the plain 204, never a text/plain 400.
+  await app.register(cors, {
+    origin: true,
+    exposedHeaders: EXPOSED_HEADERS,
+    credentials: false,
+    strictPreflight: false,
+  });
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, appError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`)),
   );

@@ -43,6 +43,16 @@ export function jsonDepthBeyond(text: string, max: number): number {
   return 0;
 }
 
+/** True when the JSON text holds a `\u0000` escape (a NUL in a string); `\\u0000` is a backslash, not a NUL. */
+export function hasNulEscape(text: string): boolean {
+  for (let at = text.indexOf('\\u0000'); at >= 0; at = text.indexOf('\\u0000', at + 1)) {
+    let backslashes = 1;
+    while (at - backslashes >= 0 && text.charCodeAt(at - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 1) return true;
+  }
+  return false;
+}
+
 /** Reads and drops the rest of a request body; resolves when it ended, or after `cap` bytes (then closes it). */
 function discard(stream: NodeJS.ReadableStream & { destroy?: () => void }, cap: number): Promise<void> {
   return new Promise((resolve) => {
@@ -126,6 +136,16 @@ export function registerBodyLimits(app: FastifyInstance, limitBytes: number): vo
             `The request body nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays; flatten it`,
             { field: 'body' },
           ),
+        ),
+        undefined,
+      );
+    }
+    if (hasNulEscape(text)) {
+      return done(
+        new AppFailure(
+          appError('INVALID_PARAMETER', 'The request body contains a NUL character (\\u0000), which cannot be stored', {
+            field: 'body',
+          }),
         ),
         undefined,
       );

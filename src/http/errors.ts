@@ -1,6 +1,9 @@
 // The one place errors are rendered: {requestId, message, providerMessage?} plus the stable code.
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type AppError, AppFailure, appError } from '../errors/index.ts';
+import { newRequestId } from './requestLog.ts';
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError) {
   if (error.headers) reply.headers(error.headers);
@@ -34,6 +37,11 @@ export function describeValidation(context: string, issues: AjvIssue[]): { messa
   return { message: `Invalid request: ${parts.map((p) => p.text).join('; ')}`, field: parts[0]?.field ?? context };
 }
 
+/** PostgreSQL's SQLSTATE class 22, "data exception" (22003 out of range, 22021 NUL byte, 22P02 bad syntax…). */
+function isPostgresDataException(err: { code?: unknown }): boolean {
+  return typeof err.code === 'string' && /^22[0-9A-Z]{3}$/.test(err.code) && 'severity' in err;
+}
+
 export function errorHandler(
   err: FastifyError & { validationContext?: string },
   request: FastifyRequest,
@@ -61,6 +69,15 @@ export function errorHandler(
       appError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type: send application/json`),
     );
   }
+  if (isPostgresDataException(err)) {
+    // The input held a value the column cannot take (out of range, bad encoding): the request's fault, not ours.
+    request.log.warn({ err }, 'value refused by the database');
+    return sendError(
+      request,
+      reply,
+      appError('INVALID_PARAMETER', `A value in the request cannot be stored: ${err.message}`),
+    );
+  }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return sendError(request, reply, appError('BAD_REQUEST', err.message, { status: err.statusCode }));
   }
@@ -70,4 +87,31 @@ export function errorHandler(
     reply,
     appError('INTERNAL', 'Internal server error; the request id identifies it in the logs'),
   );
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (oversized request line and headers, malformed
+ * framing, slow clients): the same JSON envelope as every other error, then the connection is closed.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let error: AppError;
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    error = appError(
+      'HEADERS_TOO_LARGE',
+      `The request line and headers exceed ${maxHeaderSize / 1024} KB; shorten the URL (e.g. a long where IN list) or the headers`,
+    );
+  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    error = appError('REQUEST_TIMEOUT', 'The request was not received in time');
+  } else {
+    error = appError('BAD_REQUEST', `Malformed HTTP request (${err.code ?? 'unparsable'})`);
+  }
+  const body = JSON.stringify({ requestId: newRequestId(), code: error.code, message: error.message });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nElements-Error: ${error.code}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

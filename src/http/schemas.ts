@@ -68,6 +68,9 @@ export const ConfigRowObject = Type.Object(
   { additionalProperties: true },
 );
 
-export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+/** Ids are database integers (PostgreSQL `integer`): a larger number names no record. */
+export const MAX_ID = 2_147_483_647;
+
+export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: MAX_ID }) });
 
 export const AnyObject = Type.Object({}, { additionalProperties: true });

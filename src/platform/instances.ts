@@ -1,7 +1,7 @@
 // Element instances: provision, read, replace, patch, enable/disable, delete — as Cloud Elements does them.
 
 import { type ElementDefinition, elementObject, findParameter } from '../elements/index.ts';
-import { appError, fail, ok, type Result } from '../errors/index.ts';
+import { AppFailure, appError, fail, ok, type Result } from '../errors/index.ts';
 import { generateSecret, hashSecret } from '../security/index.ts';
 import {
   type ConfigRow,
@@ -242,6 +242,13 @@ function credentialsChanged(def: ElementDefinition, before: ConfigMap, after: Co
   return def.parameters.some((p) => p.reprovision && (before[p.key] ?? '') !== (after[p.key] ?? ''));
 }
 
+/** The instance as saved; a concurrent DELETE may have removed it meanwhile (404, not a crash). */
+async function stillThere(deps: PlatformDeps, id: number): Promise<InstanceRecord> {
+  const record = await findInstance(deps.store.db, id);
+  if (!record) throw new AppFailure(appError('NOT_FOUND', `Instance ${id} was deleted meanwhile`));
+  return record;
+}
+
 async function saveChanges(
   deps: PlatformDeps,
   record: InstanceRecord,
@@ -269,7 +276,7 @@ async function saveChanges(
     await updateInstance(trx, record.id, fields);
   });
   forgetInstance(record.tokenHash);
-  const updated = (await findInstance(deps.store.db, record.id))!;
+  const updated = await stillThere(deps, record.id);
   await notify('saved', updated, deps);
   return updated;
 }
@@ -331,7 +338,7 @@ export async function setInstanceEnabled(
 ): Promise<InstanceRecord> {
   await updateInstance(deps.store.db, record.id, { disabled: !enabled });
   forgetInstance(record.tokenHash);
-  const updated = (await findInstance(deps.store.db, record.id))!;
+  const updated = await stillThere(deps, record.id);
   await notify(enabled ? 'enabled' : 'disabled', updated, deps);
   return updated;
 }

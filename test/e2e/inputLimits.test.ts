@@ -133,6 +133,35 @@ describe('input limits (hub fixture)', () => {
     });
   });
 
+  describe('NUL characters and oversized URLs', () => {
+    it('answers 400 naming a NUL in the URL or in a JSON body (no store keeps one)', async () => {
+      const inUrl = await f.platform('GET', '/instances/events/%00');
+      expect(inUrl.status).toBe(400);
+      expect(inUrl.body.field).toBe('url');
+      expect(inUrl.body.message).toContain('NUL');
+      const inBody = await f.platform('PATCH', `/instances/${f.instanceId}`, {
+        rawBody: '{"name":"a\\u0000b"}',
+      } as never);
+      expect(inBody.status).toBe(400);
+      expect(inBody.body.field).toBe('body');
+      expect(inBody.body.message).toContain('NUL');
+      // An escaped backslash followed by "u0000" is text, not a NUL.
+      const text = await f.hub('POST', '/hubs/crm/contacts?explain=true', {
+        rawBody: '{"firstName":"a\\\\u0000b","lastName":"B"}',
+      } as never);
+      expect(text.status).toBe(200);
+      expect(text.body.body.firstName).toBe('a\\u0000b');
+    });
+
+    it('answers a JSON 431 HEADERS_TOO_LARGE to a 100 KB URL', async () => {
+      const res = await f.hub('GET', `/hubs/crm/contacts?where=${'a'.repeat(100_000)}`);
+      expect(res.status).toBe(431);
+      expect(res.body.code).toBe('HEADERS_TOO_LARGE');
+      expect(res.body.message).toContain('16 KB');
+      expect((await f.hub('GET', '/hubs/crm/contacts?pageSize=1')).status).toBe(200);
+    });
+  });
+
   describe('oversized bodies', () => {
     for (const framing of ['content-length', 'chunked'] as const) {
       it(`answers a readable 413 naming CONDUIT_BODY_LIMIT_MB to a 50 MB upload (${framing})`, async () => {
