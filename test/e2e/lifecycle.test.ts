@@ -182,18 +182,25 @@ describe('shutdown', () => {
     const org = await createOrganization(runtime.deps.store, { name: 'Lifecycle' });
     await runtime.close();
     const server = conduit(['serve'], iso.env);
-    await server.waitForStdout('Conduit API:');
     const base = `http://127.0.0.1:${port}/elements/api-v2`;
-    const res = await fetch(`${base}/instances`, {
-      method: 'POST',
-      headers: {
-        authorization: `User ${org.userSecret}, Organization ${org.organizationSecret}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(seedBody(sandbox, configuration)),
-    });
-    const created = (await res.json()) as { id: number; token: string };
-    expect(res.status, JSON.stringify(created)).toBe(200);
+    let created: { id: number; token: string };
+    try {
+      await server.waitForStdout('Conduit API:');
+      const res = await fetch(`${base}/instances`, {
+        method: 'POST',
+        headers: {
+          authorization: `User ${org.userSecret}, Organization ${org.organizationSecret}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(seedBody(sandbox, configuration)),
+      });
+      created = (await res.json()) as { id: number; token: string };
+      expect(res.status, JSON.stringify(created)).toBe(200);
+    } catch (e) {
+      server.child.kill('SIGKILL');
+      await iso.drop();
+      throw e;
+    }
     return {
       ...iso,
       port,
@@ -315,9 +322,10 @@ describe('shutdown', () => {
     const port = await freePort();
     const iso = isolatedEnv({ PORT: String(port) });
     const npm = spawnProcess('npm', ['start', '--silent'], iso.env);
+    let tree: number[] = [];
     try {
       await npm.waitForStdout('Conduit API:');
-      const tree = descendants(npm.child.pid as number);
+      tree = descendants(npm.child.pid as number);
       expect(tree.length).toBeGreaterThan(0);
       npm.child.kill('SIGTERM');
       await exitWithin(npm, 5_000);
@@ -327,7 +335,7 @@ describe('shutdown', () => {
       expect(await portIsFree(port)).toBe(true);
     } finally {
       npm.child.kill('SIGKILL');
-      for (const pid of descendants(npm.child.pid as number)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of tree) if (alive(pid)) process.kill(pid, 'SIGKILL');
       await iso.drop();
     }
   }, 30_000);
