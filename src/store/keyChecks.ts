@@ -29,6 +29,7 @@ const keysDb = (db: Kysely<Tables>) => db as unknown as Kysely<KeyTables>;
 export const SEALED_COLUMNS: ReadonlyArray<{ table: string; id: string; column: string; secretFlag?: string }> = [
   { table: 'instances', id: 'id', column: 'token_sealed' },
   { table: 'instance_configuration', id: 'id', column: 'value', secretFlag: 'secret' },
+  { table: 'bulk_jobs', id: 'id', column: 'data_key' }, // wraps the job's file key; the files stay as they are
 ];
 
 export async function listKeyChecks(db: Kysely<Tables>, opts: { activeOnly?: boolean } = {}): Promise<KeyCheck[]> {

@@ -124,6 +124,32 @@ function keepCalling(server: TestServer, t: Tenant) {
   };
 }
 
+/** A finished bulk export of a few contacts (its job row holds a sealed file key); answers the job id and file. */
+async function bulkExport(server: TestServer, t: Tenant): Promise<{ id: number; file: string }> {
+  const auth = elementAuth(t.org, t.instances[0]!.token);
+  const q = encodeURIComponent('select * from contacts where id <= 20');
+  const submitted = await call(server.base, 'POST', `/hubs/crm/bulk/query?q=${q}`, { auth });
+  expect(submitted.status).toBe(200);
+  const id = submitted.body.id as number;
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const status = await call(server.base, 'GET', `/hubs/crm/bulk/${id}/status`, { auth });
+    if (status.body.status === 'COMPLETED') break;
+    if (Date.now() > until || ['FAILED', 'CANCELLED'].includes(status.body.status)) throw new Error(status.text);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { id, file: await bulkFile(server, t, id) };
+}
+
+async function bulkFile(server: TestServer, t: Tenant, id: number): Promise<string> {
+  const res = await call(server.base, 'GET', `/hubs/crm/bulk/${id}/contacts`, {
+    auth: elementAuth(t.org, t.instances[0]!.token),
+    headers: { accept: 'application/json' },
+  });
+  expect(res.status).toBe(200);
+  return res.text;
+}
+
 async function sealedValues(server: TestServer): Promise<string[]> {
   const db = server.runtime.deps.store.db;
   const config = await db
@@ -133,8 +159,16 @@ async function sealedValues(server: TestServer): Promise<string[]> {
     .where('value', 'is not', null)
     .execute();
   const tokens = await db.selectFrom('instances').select('token_sealed').execute();
+  const bulk = (await db
+    .selectFrom('bulk_jobs' as never)
+    .select('data_key' as never)
+    .execute()) as Array<{
+    data_key: string;
+  }>;
   // An empty secret is stored as it is: nothing to seal.
-  return [...config.map((r) => r.value!), ...tokens.map((r) => r.token_sealed)].filter((v) => v !== '');
+  return [...config.map((r) => r.value!), ...tokens.map((r) => r.token_sealed), ...bulk.map((r) => r.data_key)].filter(
+    (v) => v !== '',
+  );
 }
 
 describe(`master key checks (${label})`, () => {
@@ -231,6 +265,8 @@ describe(`online key rotation (${label})`, () => {
     const dataDir = newDataDir();
     const server = await start(dataDir, undefined);
     const tenant = await provision(server, 3);
+    const exported = await bulkExport(server, tenant);
+    expect(exported.file.split('\n').filter(Boolean)).toHaveLength(20);
     const keyFile = join(dataDir, 'master.key');
     const oldKey = parseKeyFile(readFileSync(keyFile, 'utf8'), keyFile)[0]!.key;
 
@@ -258,6 +294,7 @@ describe(`online key rotation (${label})`, () => {
 
     const restarted = await start(dataDir, server.pgSchema);
     expect(await allWork(restarted, tenant)).toEqual(Array(6).fill(200));
+    expect(await bulkFile(restarted, tenant, exported.id)).toBe(exported.file); // its file key was re-sealed
     await restarted.stop();
     const stale = await start(dataDir, server.pgSchema, { CONDUIT_MASTER_KEY: oldKey.toString('hex') }).catch((e) => e);
     expect(stale.message).toContain(
