@@ -105,11 +105,18 @@ class LimitedBody extends Transform {
   }
 }
 
-/** Registers the size limit (every route, every content type) and the JSON parser with the depth limit. */
-export function registerBodyLimits(app: FastifyInstance, limitBytes: number): void {
+/**
+ * Registers the size limit (every route and content type; a route's own `bodyLimit` wins; multipart uploads stream
+ * their parts under the limits of their own parser) and the JSON parser with the depth limit.
+ */
+export function registerBodyLimits(app: FastifyInstance, defaultLimitBytes: number): void {
   app.addHook(
     'preParsing',
     async (request: FastifyRequest, reply: FastifyReply, payload: NodeJS.ReadableStream & { destroy?: () => void }) => {
+      const type = request.headers['content-type'];
+      if (type?.startsWith('multipart/') && request.server.hasContentTypeParser(type.split(';')[0]!.trim()))
+        return payload;
+      const limitBytes = request.routeOptions.bodyLimit ?? defaultLimitBytes;
       const declared = Number(request.headers['content-length']);
       if (declared > limitBytes) {
         reply.header('connection', 'close');

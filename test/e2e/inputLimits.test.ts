@@ -182,6 +182,31 @@ describe('input limits (hub fixture)', () => {
       });
     }
 
+    it('leaves multipart uploads to the routes that parse them (bulk has its own limit), and 413s them elsewhere', async () => {
+      const csv = `firstName,lastName\n${'Ann,Lee\n'.repeat(1_500_000)}`;
+      expect(csv.length).toBeGreaterThan(10 * MB);
+      const form = () => {
+        const data = new FormData();
+        data.append('file', new Blob([csv], { type: 'text/csv' }), 'contacts.csv');
+        return data;
+      };
+      const bulk = await fetch(`${f.server.base}/hubs/crm/bulk/contacts`, {
+        method: 'POST',
+        headers: { authorization: `User ${f.org.userSecret}, Element ${f.token}` },
+        body: form(),
+      });
+      const bulkText = await bulk.text();
+      expect(bulkText).not.toContain('CONDUIT_BODY_LIMIT_MB');
+      expect(bulk.status, bulkText).toBeLessThan(500);
+      const elsewhere = await fetch(`${f.server.base}/instances`, {
+        method: 'POST',
+        headers: { authorization: orgAuth(f.org) },
+        body: form(),
+      });
+      expect(elsewhere.status).toBe(413);
+      expect(await elsewhere.text()).toContain('CONDUIT_BODY_LIMIT_MB');
+    });
+
     it('accepts a body just under the limit (it is then judged on its content)', async () => {
       const filler = ' '.repeat(9 * MB);
       const res = await f.hub('POST', '/hubs/crm/contacts?explain=true', {
