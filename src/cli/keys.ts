@@ -12,6 +12,7 @@ import {
 } from '../security/index.ts';
 import { listKeyChecks } from '../store/index.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { StartupFailure } from './startup.ts';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -24,7 +25,7 @@ async function withRuntime(work: (runtime: Runtime) => Promise<void>): Promise<v
     runtime = await openRuntime(loadConfig());
     await work(runtime);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof MasterKeyError) fail(err.message);
+    if (err instanceof ConfigError || err instanceof MasterKeyError || err instanceof StartupFailure) fail(err.message);
     throw err;
   } finally {
     await runtime?.close();

@@ -5,9 +5,10 @@ import type { Config } from '../config/index.ts';
 import { loadElementCatalog } from '../elements/index.ts';
 import { REDACT_PATHS, serializeRequest } from '../http/index.ts';
 import type { PlatformDeps } from '../platform/index.ts';
-import { keyContext, openSecretBox, parseAllowList } from '../security/index.ts';
+import { keyContext, MasterKeyError, openSecretBox, parseAllowList } from '../security/index.ts';
 import { migrateToLatest, openStore } from '../store/index.ts';
 import { createUpstreamClient } from '../upstream/index.ts';
+import { StartupFailure } from './startup.ts';
 
 export interface Runtime {
   deps: PlatformDeps;
@@ -35,7 +36,7 @@ export async function openRuntime(config: Config, overrides: { pgSchema?: string
   // A missing or different master key refuses to start here (MasterKeyError), before anything listens.
   const box = await openSecretBox(store, keyContext(config, overrides.pgSchema)).catch(async (err: unknown) => {
     await store.close();
-    throw err;
+    throw err instanceof MasterKeyError ? new StartupFailure(`conduit: ${err.message}`) : err;
   });
   const upstream = createUpstreamClient({
     policy,

@@ -204,7 +204,9 @@ describe(`master key checks (${label})`, () => {
     const served = await cli(['serve'], env, 30_000);
     expect(served.code).not.toBe(0);
     expect(served.code).not.toBeNull();
+    expect(served.stderr).toContain(`conduit: the store at `);
     expect(served.stderr).toContain(`was sealed with master key ${storeKey}`);
+    expect(served.stderr).not.toMatch(/^\s+at /m); // one line, no stack trace
     expect(served.stderr + served.stdout).not.toContain(wrong.toString('base64'));
 
     const again = await start(dataDir, pgSchema);
