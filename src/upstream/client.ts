@@ -4,7 +4,7 @@ import { Agent, errors as undiciErrors } from 'undici';
 import { guardedConnector, type OutboundPolicy } from '../security/index.ts';
 import { scanJson } from './completeness.ts';
 import { createRateBudget, type RateBudget } from './rateBudget.ts';
-import { DeadlinePassed, receive, type UpstreamResponse } from './response.ts';
+import { BodyCutOff, DeadlinePassed, receive, type UpstreamResponse } from './response.ts';
 
 export type { UpstreamResponse };
 
@@ -89,7 +89,15 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function classify(err: unknown): UpstreamFailure {
+function classify(err: unknown, host = 'the upstream'): UpstreamFailure {
+  if (err instanceof BodyCutOff) {
+    const of = err.announcedBytes === undefined ? '' : ` of ${err.announcedBytes} announced`;
+    return {
+      code: 'UPSTREAM_INCOMPLETE',
+      message: `answer from ${host} was cut off (${err.receivedBytes} bytes received${of}; the connection closed mid-body)`,
+      retryable: true,
+    };
+  }
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code ?? e?.cause?.code ?? '';
   if (code === 'EUPSTREAMPOLICY' || e?.cause?.code === 'EUPSTREAMPOLICY') {
@@ -218,7 +226,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
   const maxRetries = options.maxRetries ?? 3;
   const maxRetryAfter = options.maxRetryAfterMs ?? 10_000;
 
-  async function attempt(req: UpstreamRequest, origin: string, path: string, deadlineAt: number) {
+  async function attempt(req: UpstreamRequest, origin: string, path: string, deadlineAt: number, host: string) {
     const timeout = req.timeoutMs ?? options.timeoutMs;
     try {
       const response = await receive(
@@ -237,7 +245,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
       return { ok: true, response } as const;
     } catch (err) {
       if (err instanceof DeadlinePassed) return { ok: false, deadline: true } as const;
-      return { ok: false, error: classify(err) } as const;
+      return { ok: false, error: classify(err, host) } as const;
     }
   }
 
@@ -273,7 +281,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
         if (performance.now() >= deadlineAt) return deadlinePassed();
         const started = performance.now();
         tries++;
-        const received = await attempt(req, target.origin, target.path, deadlineAt);
+        const received = await attempt(req, target.origin, target.path, deadlineAt, host);
         if (!received.ok && received.deadline) {
           trace?.(traceEntry(req, { error: 'the call deadline passed' }, started));
           return deadlinePassed();

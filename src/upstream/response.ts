@@ -82,6 +82,20 @@ export class DeadlinePassed extends Error {
   }
 }
 
+/** The connection failed after the answer began: the body is cut off (a timeout is not this: it stays a timeout). */
+export class BodyCutOff extends Error {
+  constructor(
+    readonly receivedBytes: number,
+    readonly announcedBytes: number | undefined,
+    cause: Error,
+  ) {
+    super(`the connection failed mid-body: ${cause.message}`, { cause });
+    this.name = 'BodyCutOff';
+  }
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
 /**
  * Collects one response through undici's handler interface: status, headers and the body's chunks as the socket
  * delivers them — no body stream, which costs more per request than the hub's own work on a page.
@@ -140,6 +154,13 @@ class Collector implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const code = (error as { code?: string }).code ?? '';
+    if (this.#status >= 200 && !(error instanceof DeadlinePassed) && !TIMEOUT_CODES.has(code)) {
+      const announced = this.#headers['content-length'];
+      const expected = typeof announced === 'string' ? Number(announced) : undefined;
+      this.#fail(new BodyCutOff(this.#received, Number.isFinite(expected) ? expected : undefined, error));
+      return;
+    }
     this.#fail(error);
   }
 
