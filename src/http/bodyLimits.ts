@@ -123,7 +123,10 @@ export function registerBodyLimits(app: FastifyInstance, defaultLimitBytes: numb
         if (declared <= limitBytes + MAX_DISCARD_BYTES) await discard(payload, MAX_DISCARD_BYTES);
         throw new AppFailure(tooLarge(limitBytes, declared));
       }
-      if (request.headers['transfer-encoding'] === undefined) return payload;
+      // Fastify reads no body of a GET or HEAD; only bodies it will read need counting as they stream.
+      if (request.headers['transfer-encoding'] === undefined || request.method === 'GET' || request.method === 'HEAD') {
+        return payload;
+      }
       const limited = new LimitedBody(limitBytes, () => reply.header('connection', 'close'));
       payload.on('error', (err) => limited.destroy(err));
       return payload.pipe(limited);

@@ -207,6 +207,31 @@ describe('input limits (hub fixture)', () => {
       expect(await elsewhere.text()).toContain('CONDUIT_BODY_LIMIT_MB');
     });
 
+    it('accepts a chunked body under the limit', async () => {
+      const res = await new Promise<Upload>((resolve, reject) => {
+        const req = httpRequest(`${f.server.base}/hubs/crm/contacts?explain=true`, {
+          method: 'POST',
+          headers: {
+            authorization: `User ${f.org.userSecret}, Element ${f.token}`,
+            'content-type': 'application/json',
+          },
+        });
+        req.on('response', (r) => {
+          let text = '';
+          r.on('data', (c: Buffer) => {
+            text += c.toString('utf8');
+          });
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, text }));
+        });
+        req.on('error', reject);
+        req.write('{"firstName":"Chunked",');
+        req.write(`"lastName":"Body","note":"${'x'.repeat(100_000)}"}`);
+        req.end();
+      });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text).body.firstName).toBe('Chunked');
+    });
+
     it('accepts a body just under the limit (it is then judged on its content)', async () => {
       const filler = ' '.repeat(9 * MB);
       const res = await f.hub('POST', '/hubs/crm/contacts?explain=true', {
