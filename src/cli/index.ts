@@ -5,6 +5,7 @@ import { createOrganization, createUser, listOrganizations } from '../platform/i
 import { registerSandboxCommand } from '../sandbox/index.ts';
 import { findOrganizationById } from '../store/index.ts';
 import './capabilities.ts';
+import { registerBulkCommand } from './bulk.ts';
 import { registerKeysCommand } from './keys.ts';
 import { openRuntime } from './runtime.ts';
 import { setSandboxInfo } from './sandboxInfo.ts';
@@ -143,6 +144,7 @@ export function buildProgram(): Command {
 
   registerSandboxCommand(program);
   registerKeysCommand(program);
+  registerBulkCommand(program);
   return program;
 }
 
