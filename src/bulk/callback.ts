@@ -11,7 +11,7 @@ import {
   WEBHOOK_ID_HEADER,
 } from '../events/notification.ts';
 import { loadInstanceConfig, type PlatformDeps } from '../platform/index.ts';
-import { checkOutboundUrl, guardedLookup } from '../security/index.ts';
+import { checkOutboundUrl, guardedConnector } from '../security/index.ts';
 import type { BulkJob, CallbackState } from './jobs.ts';
 import { statusView } from './status.ts';
 
@@ -32,7 +32,7 @@ export function createCallbackSender(deps: PlatformDeps): CallbackSender {
   const timeoutMs = c.CONDUIT_WEBHOOK_TIMEOUT_MS;
   const agent = new Agent({
     keepAliveTimeout: 10_000,
-    connect: { lookup: guardedLookup(deps.policy) as never, timeout: Math.min(timeoutMs, 10_000) },
+    connect: guardedConnector(deps.policy, { timeout: Math.min(timeoutMs, 10_000) }),
   });
 
   async function post(job: BulkJob, url: string): Promise<string | null> {

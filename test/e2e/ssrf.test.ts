@@ -39,6 +39,9 @@ let auth: string;
 let target: Listener;
 /** Allow-listed: answers /system/info like ConnectWise, redirects everything else (and webhooks) to the target. */
 let redirector: Listener;
+/** An instance against the simulator: PATCHed by the callback-URL caller, its token used by the bulk caller. */
+let patchTarget: number;
+let patchToken: string;
 
 beforeAll(async () => {
   sandbox = await startTestSandbox();
@@ -59,6 +62,10 @@ beforeAll(async () => {
   });
   org = await server.createOrg('Ssrf');
   auth = orgAuth(org);
+  const created = await provision(seedBody(sandbox));
+  expect(created.status).toBe(200);
+  patchTarget = created.body.id;
+  patchToken = created.body.token;
 }, 30_000);
 
 afterAll(async () => {
@@ -78,9 +85,9 @@ interface Caller {
   field: string;
   path: string;
   send(url: string): Promise<ApiResponse>;
+  /** URLs this caller can carry at all (an HTTP header cannot carry non-Latin-1 characters). */
+  carries?: (url: string) => boolean;
 }
-
-let patchTarget: number;
 
 const callers: Caller[] = [
   {
@@ -120,20 +127,26 @@ const callers: Caller[] = [
         },
       }),
   },
+  {
+    name: 'POST /hubs/crm/bulk/query Elements-Async-Callback-Url',
+    field: 'Elements-Async-Callback-Url',
+    path: '/hook',
+    carries: (url) => !/[^\x20-\xff]/.test(url),
+    send: (url) =>
+      call(server.base, 'POST', `/hubs/crm/bulk/query?q=${encodeURIComponent('select * from contacts')}`, {
+        auth: elementAuth(org, patchToken),
+        headers: { 'Elements-Async-Callback-Url': url },
+      }),
+  },
 ];
 
 describe.each(callers)('$name', (caller) => {
   let before: number;
   beforeAll(async () => {
-    if (!patchTarget) {
-      const created = await provision(seedBody(sandbox));
-      expect(created.status).toBe(200);
-      patchTarget = created.body.id;
-    }
     before = await count();
   });
 
-  it.each(ssrfCorpus(caller.path))('refuses %s', async (url) => {
+  it.each(ssrfCorpus(caller.path).filter((u) => caller.carries?.(u) ?? true))('refuses %s', async (url) => {
     const res = await caller.send(url);
     expect(res.status).toBe(400);
     expect((res.body as { field?: string }).field).toBe(caller.field);
@@ -171,6 +184,26 @@ describe('redirects', () => {
     expect(res.status).toBe(400);
     expect(res.body.field).toBe('configuration.baseUrl');
     expect(await count()).toBe(before);
+    expect(target.hits).toEqual([]);
+  });
+
+  it('a bulk job callback to an allow-listed receiver that redirects to a private address is not followed', async () => {
+    const before = redirector.hits.filter((h) => h.url === '/bulk-hook').length;
+    const res = await call(
+      server.base,
+      'POST',
+      `/hubs/crm/bulk/query?q=${encodeURIComponent('select * from contacts where id <= 5')}`,
+      {
+        auth: elementAuth(org, patchToken),
+        headers: { 'Elements-Async-Callback-Url': `http://127.0.0.1:${redirector.port}/bulk-hook` },
+      },
+    );
+    expect(res.status).toBe(200);
+    const until = Date.now() + 20_000;
+    while (redirector.hits.filter((h) => h.url === '/bulk-hook').length === before && Date.now() < until)
+      await sleep(50);
+    expect(redirector.hits.filter((h) => h.url === '/bulk-hook').length).toBeGreaterThan(before);
+    await sleep(300);
     expect(target.hits).toEqual([]);
   });
 
