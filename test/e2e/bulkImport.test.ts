@@ -83,6 +83,7 @@ describe(`bulk upload (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
       record: { firstName: 'Cid', lastName: 'BulkCsv', company: { id: 999999 }, title: 'Lost' },
       status: 400,
       message: expect.stringContaining('company'),
+      providerMessage: expect.any(String),
     });
     const one = await f.hub('GET', `/hubs/crm/bulk/${up.body.id}/errors`);
     expect(one.body).toHaveLength(2);

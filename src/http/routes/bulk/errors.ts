@@ -52,7 +52,7 @@ export function errorsRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox {
           record: key ? openRecord(key, e.record) : undefined,
           status: e.status,
           message: e.message,
-          ...(e.providerMessage ? { providerMessage: e.providerMessage } : {}),
+          providerMessage: e.providerMessage,
         }));
       },
     );

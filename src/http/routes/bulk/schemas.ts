@@ -39,7 +39,7 @@ export const RecordError = Type.Object(
     record: Type.Unknown(),
     status: Type.Integer(),
     message: Type.String(),
-    providerMessage: Type.Optional(Type.String()),
+    providerMessage: Type.Union([Type.String(), Type.Null()]),
   },
   { additionalProperties: true },
 );
