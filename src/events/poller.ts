@@ -316,6 +316,8 @@ export function startPoller(deps: PlatformDeps, options: PollerOptions): Poller 
   let releasing = false;
   let active = 0;
   let timer: NodeJS.Timeout | undefined;
+  /** The tick under way, if any: stop() waits for it, so a lease it claims is released too. */
+  let ticking: Promise<void> | undefined;
   const inflight = new Set<Promise<void>>();
   /** Instances whose poll lease this poller holds. */
   const held = new Set<number>();
@@ -395,14 +397,21 @@ export function startPoller(deps: PlatformDeps, options: PollerOptions): Poller 
         inflight.add(p);
       }
     }
-    if (running) timer = setTimeout(() => void tick(), tickMs);
+    if (running) timer = setTimeout(startTick, tickMs);
   }
 
-  timer = setTimeout(() => void tick(), 0);
+  function startTick() {
+    ticking = tick().finally(() => {
+      ticking = undefined;
+    });
+  }
+
+  timer = setTimeout(startTick, 0);
   return {
     async stop(opts = {}) {
       running = false;
       if (timer) clearTimeout(timer);
+      await ticking;
       const finished = Promise.allSettled([...inflight]);
       if (opts.waitMs === undefined) await finished;
       else {
