@@ -153,7 +153,8 @@ export async function sendVendor(
     const e = result.error;
     if (e.code === 'UPSTREAM_TIMEOUT') {
       const message = e.deadline
-        ? `ConnectWise (${e.host}) did not answer within the ${deadline?.ms ?? ''} ms deadline${tried(e.tries)}`
+        ? `ConnectWise (${e.host}) did not answer within the ${deadline?.ms ?? ''} ms deadline${tried(e.tries)}` +
+          (e.previous ? `; the try before: ${e.previous}` : '')
         : `ConnectWise (${e.host}) did not answer in time${tried(e.tries)}: ${e.message}`;
       return fail(appError('UPSTREAM_TIMEOUT', message, { retryable: true }));
     }

@@ -43,6 +43,8 @@ export interface UpstreamFailure {
   tries?: number;
   /** The call's overall deadline ended it (UPSTREAM_TIMEOUT only). */
   deadline?: boolean;
+  /** What the try before the deadline met, when there was one (e.g. `HTTP 503`, or a cut-off answer). */
+  previous?: string;
 }
 
 export type UpstreamResult = { ok: true; response: UpstreamResponse } | { ok: false; error: UpstreamFailure };
@@ -265,17 +267,21 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
       const host = hostOf(target.origin);
       let last: UpstreamResult | undefined;
       let tries = 0;
-      const deadlinePassed = (): UpstreamResult => ({
-        ok: false,
-        error: {
-          code: 'UPSTREAM_TIMEOUT',
-          message: `${host} did not answer within ${Math.round(deadlineAt - callStarted)} ms (${tries} ${tries === 1 ? 'try' : 'tries'})`,
-          retryable: true,
-          host,
-          tries,
-          deadline: true,
-        },
-      });
+      const deadlinePassed = (): UpstreamResult => {
+        const previous = last && (last.ok ? `HTTP ${last.response.status}` : last.error.message);
+        return {
+          ok: false,
+          error: {
+            code: 'UPSTREAM_TIMEOUT',
+            message: `${host} did not answer within ${Math.round(deadlineAt - callStarted)} ms (${tries} ${tries === 1 ? 'try' : 'tries'})${previous ? `; the try before: ${previous}` : ''}`,
+            retryable: true,
+            host,
+            tries,
+            deadline: true,
+            ...(previous ? { previous } : {}),
+          },
+        };
+      };
       for (let i = 0; i <= maxRetries; i++) {
         if (req.budgetKey && !(await budget.acquire(req.budgetKey, deadlineAt))) return last ?? deadlinePassed();
         if (performance.now() >= deadlineAt) return deadlinePassed();

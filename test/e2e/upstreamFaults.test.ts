@@ -1,6 +1,10 @@
 // Issue 13 "Never a wrong answer": a cut-off ConnectWise body is never passed on, every hub call has one deadline,
 // and the proactive rate budget never trips the vendor's own window.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningSandbox } from '../../src/sandbox/index.ts';
+import { startTestSandbox } from '../helpers/sandbox.ts';
+import { call, orgAuth, startTestServer, type TestServer } from '../helpers/server.ts';
+import { cwClient, eventsBody, eventsFor, type Receiver, sleep, startReceiver } from './events.support.ts';
 import { type HubFixture, startHubFixture } from './hubFixture.ts';
 
 async function setFaults(f: HubFixture, faults: Record<string, number>) {
@@ -153,4 +157,95 @@ describe('rate budget: never over the vendor window', () => {
       await setFaults(f, {});
     }
   }, 60_000);
+});
+
+describe('pollers: their own deadline, and no cut-off page ever delivered', () => {
+  let sandbox: RunningSandbox;
+  let server: TestServer;
+  let receiver: Receiver;
+  let auth: string;
+  let instanceId: number;
+  const faults = (body: Record<string, number>) =>
+    fetch(`${sandbox.httpUrl}/_sandbox/faults`, { method: 'PUT', body: JSON.stringify(body) });
+  // biome-ignore lint/suspicious/noExplicitAny: status bodies are read field by field
+  const status = async (): Promise<any> =>
+    (await call(server.base, 'GET', `/instances/${instanceId}/events/status`, { auth })).body;
+
+  beforeAll(async () => {
+    sandbox = await startTestSandbox();
+    receiver = await startReceiver();
+    server = await startTestServer({
+      env: {
+        CONDUIT_UPSTREAM_ALLOW: '127.0.0.1',
+        CONDUIT_POLL_MIN_INTERVAL_S: '0.2',
+        CONDUIT_POLL_DEADLINE_MS: '800',
+      },
+    });
+    auth = orgAuth(await server.createOrg());
+    const res = await call(server.base, 'POST', '/instances', { auth, body: eventsBody(sandbox, receiver.url) });
+    expect(res.status).toBe(200);
+    instanceId = res.body.id;
+    // The first poll (baseline) is done once a cursor has been polled.
+    for (let i = 0; i < 100 && !(await status()).cursors?.some((c: { polledAt: unknown }) => c.polledAt); i++)
+      await sleep(100);
+  }, 60_000);
+  afterAll(async () => {
+    await faults({});
+    await server?.close();
+    await receiver?.close();
+    await sandbox?.close();
+  });
+
+  const pollNow = async (action: 'pause' | 'resume') =>
+    expect((await call(server.base, 'POST', `/instances/${instanceId}/events/${action}`, { auth })).status).toBe(200);
+  const waitForError = async (pattern: RegExp, withinMs: number) => {
+    const started = Date.now();
+    let error: string | null = null;
+    while (Date.now() - started < withinMs && !pattern.test(error ?? '')) {
+      error = (await status()).lastError;
+      await sleep(50);
+    }
+    return { error, took: Date.now() - started };
+  };
+  const pairs = (ids: number[]) => eventsFor(receiver.received, ids).map((e) => `${e.objectId}:${e.eventType}`);
+
+  it('a stalled ConnectWise fails a poll at CONDUIT_POLL_DEADLINE_MS, naming the host; the change arrives after', async () => {
+    await pollNow('pause');
+    const contact = await cwClient(sandbox).createContact('Stalled');
+    await faults({ latencyMs: 4_000 });
+    await pollNow('resume'); // polls at once
+    const { error, took } = await waitForError(/deadline/, 3_500);
+    await faults({});
+    expect(error).toMatch(/did not answer within the 800 ms deadline/);
+    expect(error).toContain(new URL(sandbox.httpUrl).host);
+    expect(took).toBeLessThan(3_500); // long before the stall would have ended
+    expect(pairs([contact.id])).toEqual([]);
+    await pollNow('pause');
+    await pollNow('resume');
+    await receiver.waitFor(() => pairs([contact.id]).length > 0, 20_000);
+    expect(pairs([contact.id])).toEqual([`${contact.id}:CREATED`]);
+  }, 40_000);
+
+  it('cut-off pages fail the poll (never half a page of events); the changes arrive whole once ConnectWise recovers', async () => {
+    await pollNow('pause');
+    const cw = cwClient(sandbox);
+    const a = await cw.createContact('CutA');
+    const b = await cw.createContact('CutB');
+    await faults({ truncateRate: 1 });
+    await pollNow('resume');
+    // Every try is cut off: the poll fails (at its deadline, or when the tries run out) and says why.
+    const { error } = await waitForError(/cut off/, 10_000);
+    expect(error).toMatch(/answer from .* was cut off/);
+    expect(pairs([a.id, b.id])).toEqual([]);
+    await faults({});
+    await pollNow('pause');
+    await pollNow('resume');
+    await receiver.waitFor(() => pairs([a.id, b.id]).length >= 2, 20_000);
+    expect(pairs([a.id, b.id]).sort()).toEqual([`${a.id}:CREATED`, `${b.id}:CREATED`].sort());
+    const records = receiver.received.flatMap(
+      (r) => (r.body.message.raw.contacts as Array<{ id: number; firstName: string }> | undefined) ?? [],
+    );
+    expect(records.filter((r) => r.id === a.id).map((r) => r.firstName)).toEqual(['CutA']);
+    expect(records.filter((r) => r.id === b.id).map((r) => r.firstName)).toEqual(['CutB']);
+  }, 40_000);
 });
