@@ -1,8 +1,8 @@
 // Hostile request bodies at the edge (client data, untrusted): a body above CONDUIT_BODY_LIMIT_MB answers a
 // readable 413 (the rest is read and discarded first: replying mid-upload resets the connection before the client
 // reads the answer), and a JSON body nested deeper than MAX_JSON_DEPTH answers 400 before anything recurses over it.
-import { Transform, type TransformCallback } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import { type AppError, AppFailure, appError } from '../errors/index.ts';
 
 /** Deepest JSON nesting a request body may have (arrays and objects); ConnectWise records nest 3 or 4 levels. */
@@ -54,7 +54,7 @@ export function hasNulEscape(text: string): boolean {
 }
 
 /** Reads and drops the rest of a request body; resolves when it ended, or after `cap` bytes (then closes it). */
-function discard(stream: NodeJS.ReadableStream & { destroy?: () => void }, cap: number): Promise<void> {
+function discard(stream: Readable, cap: number): Promise<void> {
   return new Promise((resolve) => {
     let seen = 0;
     const finish = () => {
@@ -110,28 +110,29 @@ class LimitedBody extends Transform {
  * their parts under the limits of their own parser) and the JSON parser with the depth limit.
  */
 export function registerBodyLimits(app: FastifyInstance, defaultLimitBytes: number): void {
-  app.addHook(
-    'preParsing',
-    async (request: FastifyRequest, reply: FastifyReply, payload: NodeJS.ReadableStream & { destroy?: () => void }) => {
-      const type = request.headers['content-type'];
-      if (type?.startsWith('multipart/') && request.server.hasContentTypeParser(type.split(';')[0]!.trim()))
-        return payload;
-      const limitBytes = request.routeOptions.bodyLimit ?? defaultLimitBytes;
-      const declared = Number(request.headers['content-length']);
-      if (declared > limitBytes) {
-        reply.header('connection', 'close');
-        if (declared <= limitBytes + MAX_DISCARD_BYTES) await discard(payload, MAX_DISCARD_BYTES);
-        throw new AppFailure(tooLarge(limitBytes, declared));
-      }
-      // Fastify reads no body of a GET or HEAD; only bodies it will read need counting as they stream.
-      if (request.headers['transfer-encoding'] === undefined || request.method === 'GET' || request.method === 'HEAD') {
-        return payload;
-      }
-      const limited = new LimitedBody(limitBytes, () => reply.header('connection', 'close'));
-      payload.on('error', (err) => limited.destroy(err));
-      return payload.pipe(limited);
-    },
-  );
+  // Callback style: most requests carry no body, and they should not pay for a promise.
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    const declared = Number(request.headers['content-length']);
+    const chunked = request.headers['transfer-encoding'] !== undefined;
+    if (!(declared > 0) && !chunked) return done(null, payload);
+    const type = request.headers['content-type'];
+    if (type?.startsWith('multipart/') && request.server.hasContentTypeParser(type.split(';')[0]!.trim())) {
+      return done(null, payload);
+    }
+    const limitBytes = request.routeOptions.bodyLimit ?? defaultLimitBytes;
+    if (declared > limitBytes) {
+      reply.header('connection', 'close');
+      const failure = new AppFailure(tooLarge(limitBytes, declared));
+      if (declared > limitBytes + MAX_DISCARD_BYTES) return done(failure);
+      discard(payload, MAX_DISCARD_BYTES).then(() => done(failure));
+      return;
+    }
+    // Fastify reads no body of a GET or HEAD; only bodies it will read need counting as they stream.
+    if (!chunked || request.method === 'GET' || request.method === 'HEAD') return done(null, payload);
+    const limited = new LimitedBody(limitBytes, () => reply.header('connection', 'close'));
+    payload.on('error', (err) => limited.destroy(err));
+    done(null, payload.pipe(limited));
+  });
 
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
