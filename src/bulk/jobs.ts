@@ -438,6 +438,13 @@ export async function expiredJobs(db: BulkDb, now: string, limit: number): Promi
   return rows.map(toJob);
 }
 
+/** Which of these job ids still exist. */
+export async function existingJobIds(db: BulkDb, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('bulk_jobs').select('id').where('id', 'in', ids).execute();
+  return rows.map((r) => Number(r.id));
+}
+
 export async function deleteJob(db: BulkDb, id: number): Promise<void> {
   await db.deleteFrom('bulk_errors').where('job_id', '=', id).execute();
   await db.deleteFrom('bulk_jobs').where('id', '=', id).execute();

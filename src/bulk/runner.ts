@@ -1,6 +1,8 @@
 // The bulk worker of one node: leases waiting or orphaned jobs (the event deliveries' lease pattern, so any
 // PostgreSQL node may pick a job up), runs them with a renewed lease, stops them on cancel within a second,
 // delivers async callbacks and deletes files past their retention.
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { PlatformDeps } from '../platform/index.ts';
 import { type CallbackSender, createCallbackSender } from './callback.ts';
 import { runExport } from './exportJob.ts';
@@ -13,6 +15,7 @@ import {
   claimCallbacks,
   claimJobs,
   deleteJob,
+  existingJobIds,
   expiredJobs,
   finishJob,
   isCancelRequested,
@@ -21,6 +24,7 @@ import {
   releaseAllJobLeases,
   releaseJobLease,
 } from './jobs.ts';
+import { removeFile } from './sealedFile.ts';
 
 export interface BulkRunnerOptions {
   concurrency?: number;
@@ -40,6 +44,7 @@ export interface BulkRunner {
 }
 
 const RETENTION_SWEEP_MS = 60_000;
+const ORPHAN_AGE_MS = 3600_000;
 
 export async function startBulkRunner(deps: PlatformDeps, options: BulkRunnerOptions = {}): Promise<BulkRunner> {
   const db = bulkDb(deps.store.db);
@@ -141,6 +146,33 @@ export async function startBulkRunner(deps: PlatformDeps, options: BulkRunnerOpt
       await removeJobFiles(dir, job.id);
       await deleteJob(db, job.id);
     }
+    await removeOrphanFiles();
+  }
+
+  /**
+   * Files with no job row (the instance or organization was deleted, taking its jobs with it) and temporary files
+   * left by a crash mid-upload or mid-rendering, once they are older than an hour.
+   */
+  async function removeOrphanFiles(): Promise<void> {
+    const cutoff = Date.now() - ORPHAN_AGE_MS;
+    const byId = new Map<number, string[]>();
+    for (const name of await readdir(dir)) {
+      const path = join(dir, name);
+      const age = await stat(path).then(
+        (s) => s.mtimeMs,
+        () => Date.now(),
+      );
+      if (age > cutoff) continue;
+      const id = /^(\d+)\.(jsonl|csv|upload)\.enc$/.exec(name)?.[1];
+      if (id === undefined) {
+        if (name.endsWith('.tmp')) await removeFile(path);
+        continue;
+      }
+      byId.set(Number(id), [...(byId.get(Number(id)) ?? []), path]);
+    }
+    if (byId.size === 0) return;
+    const known = new Set(await existingJobIds(db, [...byId.keys()]));
+    for (const [id, paths] of byId) if (!known.has(id)) for (const p of paths) await removeFile(p);
   }
 
   async function tick(): Promise<void> {

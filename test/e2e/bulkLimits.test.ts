@@ -1,5 +1,5 @@
 // Bulk retention, quota and documentation: a server with a tiny retention and quota.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from '../helpers/server.ts';
@@ -41,6 +41,20 @@ describe(`bulk retention and quota (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'}
     expect(again.status, again.text).toBe(200);
     expect((await waitForJob(f, again.body.id)).recordsCount).toBe(1);
     expect(existsSync(join(dir, `${again.body.id}.jsonl.enc`))).toBe(true);
+  });
+
+  it('removes files no job owns (a deleted instance, a crash mid-upload) once they are an hour old', async () => {
+    const dir = join(f.server.dataDir, 'bulk');
+    const hourAgo = new Date(Date.now() - 2 * 3600_000);
+    const orphans = ['999999.jsonl.enc', '999999.upload.enc', 'upload-0123.tmp'];
+    for (const name of [...orphans, 'upload-fresh.tmp']) writeFileSync(join(dir, name), 'x');
+    for (const name of orphans) utimesSync(join(dir, name), hourAgo, hourAgo);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && orphans.some((n) => existsSync(join(dir, n)))) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const name of orphans) expect(existsSync(join(dir, name)), name).toBe(false);
+    expect(existsSync(join(dir, 'upload-fresh.tmp'))).toBe(true);
   });
 
   it('the OpenAPI document lists the bulk operations', async () => {
