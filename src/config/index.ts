@@ -133,9 +133,9 @@ export class ConfigError extends Error {
   }
 }
 
-/** How a bad setting's value is shown: never a secret (the master key; a database URL's user and password). */
+/** How a bad setting's value is shown: never a secret (master keys; a database URL's user and password). */
 function shownValue(name: string, value: unknown): string {
-  if (name === 'CONDUIT_MASTER_KEY') return ' (value not shown: it is a secret)';
+  if (name.startsWith('CONDUIT_MASTER_KEY')) return ' (value not shown: it is a secret)';
   if (name === 'DATABASE_URL' && typeof value === 'string') {
     return ` (got ${JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/i, (_m, scheme) => `${scheme ?? ''}***@`))})`;
   }
