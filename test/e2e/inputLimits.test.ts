@@ -182,6 +182,12 @@ describe('input limits (hub fixture)', () => {
       });
     }
 
+    it('answers a readable 413 on a path that has no route, too', async () => {
+      const res = await upload(`${f.server.base}/no/such/route`, orgAuth(f.org), 20 * MB, 'chunked');
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.text).code).toBe('PAYLOAD_TOO_LARGE');
+    });
+
     it('leaves multipart uploads to the routes that parse them (bulk has its own limit), and 413s them elsewhere', async () => {
       const csv = `firstName,lastName\n${'Ann,Lee\n'.repeat(1_500_000)}`;
       expect(csv.length).toBeGreaterThan(10 * MB);
