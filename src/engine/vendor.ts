@@ -158,6 +158,15 @@ export async function sendVendor(
         : `ConnectWise (${e.host}) did not answer in time${tried(e.tries)}: ${e.message}`;
       return fail(appError('UPSTREAM_TIMEOUT', message, { retryable: true }));
     }
+    if (e.code === 'UPSTREAM_BUDGET') {
+      // Our own throttle, not ConnectWise's: the caller is asking faster than the instance's budget allows.
+      return fail(
+        appError('RATE_LIMITED', `Too many calls for this instance: ${e.message} (nothing was sent to ConnectWise)`, {
+          retryable: true,
+          headers: { 'retry-after': String(Math.max(1, Math.ceil(deps.upstream.budget.spanMs / 1000))) },
+        }),
+      );
+    }
     if (e.code === 'UPSTREAM_INCOMPLETE') {
       return fail(appError('UPSTREAM_ERROR', `ConnectWise's ${e.message}${tried(e.tries)}`, { retryable: true }));
     }

@@ -31,7 +31,9 @@ export type UpstreamFailureCode =
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_TLS'
-  | 'UPSTREAM_INCOMPLETE';
+  | 'UPSTREAM_INCOMPLETE'
+  /** The instance's own rate budget had no slot before the deadline: nothing was sent. */
+  | 'UPSTREAM_BUDGET';
 
 export interface UpstreamFailure {
   code: UpstreamFailureCode;
@@ -283,7 +285,19 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
         };
       };
       for (let i = 0; i <= maxRetries; i++) {
-        if (req.budgetKey && !(await budget.acquire(req.budgetKey, deadlineAt))) return last ?? deadlinePassed();
+        if (req.budgetKey && !(await budget.acquire(req.budgetKey, deadlineAt))) {
+          if (last) return last;
+          return {
+            ok: false,
+            error: {
+              code: 'UPSTREAM_BUDGET',
+              message: `the request budget (${budget.slots} per ${Math.round(budget.spanMs)} ms) has no free slot before the deadline`,
+              retryable: true,
+              host,
+              tries: 0,
+            },
+          };
+        }
         if (performance.now() >= deadlineAt) return deadlinePassed();
         const started = performance.now();
         tries++;

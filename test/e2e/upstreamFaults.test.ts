@@ -159,6 +159,29 @@ describe('rate budget: never over the vendor window', () => {
   }, 60_000);
 });
 
+describe('rate budget: a call that cannot get a slot before its deadline', () => {
+  let f: HubFixture;
+  beforeAll(async () => {
+    // One call per 5.5 s for this instance, and hub calls must be answered within 1 s.
+    f = await startHubFixture({
+      env: { CONDUIT_RATE_LIMIT_PER_MIN: '12', CONDUIT_RATE_WINDOW_S: '5', CONDUIT_HUB_DEADLINE_MS: '1000' },
+    });
+  });
+  afterAll(async () => f?.close());
+
+  it('answers 429 at once, sends nothing, and says it is our own budget', async () => {
+    await f.vendor('/_sandbox/stats', { method: 'DELETE' });
+    const started = Date.now();
+    const answers = await Promise.all([1, 2, 3].map(() => f.hub('GET', '/hubs/crm/contacts?pageSize=1')));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 429, 429]);
+    const refused = answers.find((a) => a.status === 429)!;
+    expect(refused.body.message).toMatch(/request budget .*nothing was sent to ConnectWise/);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(5);
+    expect(Date.now() - started).toBeLessThan(2_500); // not the 5.5 s a slot would take
+    expect((await f.vendor('/_sandbox/stats')).body.total).toBe(1);
+  });
+});
+
 describe('pollers: their own deadline, and no cut-off page ever delivered', () => {
   let sandbox: RunningSandbox;
   let server: TestServer;
