@@ -318,36 +318,44 @@ describe('shutdown', () => {
     }
   }, 30_000);
 
-  it('SIGTERM to `npm start` stops the server too: the port is free and no process is left', async () => {
-    const port = await freePort();
-    const iso = isolatedEnv({ PORT: String(port) });
-    const npm = spawnProcess('npm', ['start', '--silent'], iso.env);
-    let tree: number[] = [];
-    try {
-      await npm.waitForStdout('Conduit API:');
-      tree = descendants(npm.child.pid as number);
-      expect(tree.length).toBeGreaterThan(0);
-      npm.child.kill('SIGTERM');
-      await exitWithin(npm, 5_000);
-      const until = Date.now() + 8_000;
-      while (Date.now() < until && tree.some(alive)) await sleep(100);
-      expect(tree.filter(alive), 'processes left behind by npm start').toEqual([]);
-      expect(await portIsFree(port)).toBe(true);
-    } finally {
-      npm.child.kill('SIGKILL');
-      for (const pid of tree) if (alive(pid)) process.kill(pid, 'SIGKILL');
-      await iso.drop();
-    }
-  }, 30_000);
+  it.each([
+    ['npm start', 'npm', ['start', '--silent']],
+    ['npx conduit serve', 'npx', ['--no', 'conduit', 'serve']],
+  ])(
+    'SIGTERM to `%s` stops the server too: the port is free and no process is left',
+    async (name, command, args) => {
+      const port = await freePort();
+      const iso = isolatedEnv({ PORT: String(port) });
+      const npm = spawnProcess(command, args, iso.env);
+      let tree: number[] = [];
+      try {
+        await npm.waitForStdout('Conduit API:');
+        tree = descendants(npm.child.pid as number);
+        expect(tree.length).toBeGreaterThan(0);
+        npm.child.kill('SIGTERM');
+        await exitWithin(npm, 5_000);
+        const until = Date.now() + 8_000;
+        while (Date.now() < until && tree.some(alive)) await sleep(100);
+        expect(tree.filter(alive), `processes left behind by ${name}`).toEqual([]);
+        expect(await portIsFree(port)).toBe(true);
+      } finally {
+        npm.child.kill('SIGKILL');
+        for (const pid of tree) if (alive(pid)) process.kill(pid, 'SIGKILL');
+        await iso.drop();
+      }
+    },
+    30_000,
+  );
 });
 
 describe('start-up errors', () => {
   /** One line on stderr naming the setting, exit code non-zero, no stack trace. */
   function expectOneClearLine(result: { code: number | null; stderr: string }, setting: RegExp) {
-    expect(result.code, result.stderr).not.toBe(0);
-    expect(result.code).not.toBe(null);
+    const seen = JSON.stringify(result);
+    expect(result.code, seen).not.toBe(0);
+    expect(result.code, seen).not.toBe(null);
     const lines = result.stderr.trim().split('\n');
-    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines, seen).toHaveLength(1);
     expect(lines[0]).toMatch(/^conduit: /);
     expect(lines[0]).toMatch(setting);
     expect(result.stderr).not.toMatch(/^\s+at /m);
@@ -356,7 +364,7 @@ describe('start-up errors', () => {
   async function run(args: string[], env: Record<string, string>) {
     const p = conduit(args, env);
     const exit = await exitWithin(p, 45_000);
-    return { code: exit.code, stderr: p.stderr(), stdout: p.stdout() };
+    return { args, code: exit.code, signal: exit.signal, stderr: p.stderr(), stdout: p.stdout() };
   }
 
   it('an unreachable PostgreSQL is one line naming DATABASE_URL, with the password masked, for every command that opens the store', async () => {
@@ -403,7 +411,8 @@ describe('start-up errors', () => {
     writeFileSync(file, 'x');
     const env = { ...iso.env, CONDUIT_DATA_DIR: file };
     try {
-      const results = await Promise.all([run(['serve'], env), run(['migrate'], env), run(['org', 'list'], env)]);
+      // serve checks before it opens the store; the other commands share one helper (org list stands for them).
+      const results = await Promise.all([run(['serve'], env), run(['org', 'list'], env)]);
       for (const r of results) {
         expectOneClearLine(r, /CONDUIT_DATA_DIR/);
         expect(r.stderr).toContain(`${file} is a file, not a directory`);
