@@ -100,6 +100,13 @@ export async function runImport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
   const t = await jobTarget(deps, job);
   if (!t.ok) return { status: 'FAILED', infoMessage: t.error.message };
   const startAt = job.watermark.nextIndex ?? 0;
+  // The seed's `bulk_upload_recover` ("true" by default): "false" ends an interrupted upload instead of resuming.
+  if (job.watermark.nextIndex !== undefined && t.value.instance.config.bulk_upload_recover?.trim() === 'false') {
+    return {
+      status: 'FAILED',
+      infoMessage: `Interrupted after record ${startAt}; not resumed because the instance has bulk_upload_recover=false`,
+    };
+  }
   let succeeded = job.recordsCount;
   let failedCount = job.recordsFailedCount;
   let next = startAt;

@@ -116,4 +116,30 @@ describe(`bulk jobs across a restart (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite
     expect(names).toHaveLength(120);
     expect(new Set(names).size).toBe(120);
   }, 60_000);
+
+  it('with bulk_upload_recover=false an interrupted upload ends FAILED instead of resuming', async () => {
+    let server = servers[servers.length - 1]!;
+    const auth = elementAuth(org, token);
+    const id = (await call(server.base, 'GET', '/instances', { auth: orgAuth(org) })).body[0].id;
+    const patched = await call(server.base, 'PATCH', `/instances/${id}`, {
+      auth: orgAuth(org),
+      body: { configuration: { bulk_upload_recover: 'false' } },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    const company = (await call(server.base, 'GET', '/hubs/crm/organizations?pageSize=1', { auth })).body[0].id;
+    const lines = Array.from({ length: 120 }, (_, i) =>
+      JSON.stringify({ firstName: `N${i}`, lastName: 'BulkNoRecover', company: { id: company } }),
+    ).join('\n');
+    await faults({ latencyMs: 40 });
+    const up = await bulkUpload({ server, org, token }, 'contacts', { content: lines, type: 'application/x-ndjson' });
+    const hubOf = (s: TestServer) => ({ hub: (method: string, path: string) => call(s.base, method, path, { auth }) });
+    await waitForJob(hubOf(server), up.body.id, (s) => s.recordsCount >= 20);
+    await server.stop();
+    await faults({ latencyMs: 0 });
+    server = await start(server);
+    const done = await waitForJob(hubOf(server), up.body.id);
+    expect(done.status).toBe('FAILED');
+    expect(done.recordsCount).toBeLessThan(120);
+    expect(done.infoMessage).toContain('bulk_upload_recover=false');
+  }, 60_000);
 });
