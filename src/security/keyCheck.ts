@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
 import {
+  addFirstKeyCheck,
   addKeyCheck,
   countSealedOutside,
   findSealedSample,
@@ -96,7 +97,7 @@ export async function openSecretBox(store: Store, ctx: KeyContext): Promise<Secr
     const sample = await findSealedSample(store.db);
     if (!sample) {
       ring ??= createKeyFile(ctx.dataDir);
-      await addKeyCheck(store.db, ring.current().id, keyCheckValue(ring.current().key));
+      await addFirstKeyCheck(store, ring.current().id, keyCheckValue(ring.current().key));
     } else {
       // A store from before key checks: adopt the key that opens its secrets, or refuse.
       const opener = ring?.keys().find((k) => {
@@ -108,7 +109,7 @@ export async function openSecretBox(store: Store, ctx: KeyContext): Promise<Secr
         }
       });
       if (!opener) throw refusal(ctx, ring, 'an unknown key (sealed before key checks were kept)');
-      await addKeyCheck(store.db, opener.id, keyCheckValue(opener.key));
+      await addFirstKeyCheck(store, opener.id, keyCheckValue(opener.key));
     }
     checks = await listKeyChecks(store.db);
   }

@@ -161,8 +161,12 @@ export function findKeyring(settings: KeySettings): Keyring | undefined {
 export function createKeyFile(dataDir: string): Keyring {
   mkdirSync(dataDir, { recursive: true });
   const file = keyFilePath(dataDir);
-  writeFileSync(file, `${generateMasterKey().toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
+  try {
+    writeFileSync(file, `${generateMasterKey().toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another process on this data dir made it
+  }
   return fileKeyring(file);
 }
 

@@ -1,7 +1,7 @@
 // Key checks and re-sealing. `key_checks` names the master keys the store's secrets are sealed with (a key id
 // and an HMAC check value, never the key); the sealed columns listed in SEALED_COLUMNS are re-sealed under a new
 // key by a rotation, in batches, each row compare-and-set so a concurrent update is never overwritten.
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Store } from './database.ts';
 import type { Tables } from './tables.ts';
 
@@ -52,6 +52,36 @@ export async function addKeyCheck(db: Kysely<Tables>, keyId: string, checkValue:
     .onConflict((oc) => oc.column('key_id').doNothing())
     .execute();
 }
+
+/**
+ * Records the store's first key, unless another server recorded one meanwhile (two nodes starting on an empty
+ * store with different keys: the second then refuses to start instead of both sealing with their own key).
+ */
+export async function addFirstKeyCheck(store: Store, keyId: string, checkValue: string): Promise<void> {
+  // PostgreSQL: an advisory lock serialises the check-then-insert; SQLite: BEGIN IMMEDIATE takes the write lock
+  // before the check, so a second process waits (busy_timeout) and then sees the first one's key.
+  await keysDb(store.db)
+    .connection()
+    .execute(async (conn) => {
+      await sql.raw(store.dialect === 'postgres' ? 'begin' : 'begin immediate').execute(conn);
+      try {
+        if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${FIRST_KEY_LOCK})`.execute(conn);
+        const any = await conn.selectFrom('key_checks').select('key_id').limit(1).executeTakeFirst();
+        if (!any) {
+          await conn
+            .insertInto('key_checks')
+            .values({ key_id: keyId, check_value: checkValue, created_at: new Date().toISOString(), retired_at: null })
+            .execute();
+        }
+        await sql`commit`.execute(conn);
+      } catch (err) {
+        await sql`rollback`.execute(conn);
+        throw err;
+      }
+    });
+}
+
+const FIRST_KEY_LOCK = 0x636b6579; // 'ckey'
 
 /** Marks every active key except `keepKeyId` retired; answers the ids retired. */
 export async function retireKeyChecks(db: Kysely<Tables>, keepKeyId: string): Promise<string[]> {

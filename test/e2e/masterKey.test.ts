@@ -6,9 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../../src/sandbox/index.ts';
 import { keyIdOf, parseKeyFile } from '../../src/security/masterKey.ts';
+import { migrateToLatest, openStore } from '../../src/store/index.ts';
 import { sandboxAllow, seedBody, startTestSandbox } from '../helpers/sandbox.ts';
 import { call, elementAuth, orgAuth, startTestServer, type TestServer, testDatabaseUrl } from '../helpers/server.ts';
 
@@ -97,6 +99,36 @@ function cli(args: string[], env: Record<string, string>, timeoutMs = 60_000) {
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** `conduit serve` in its own process: resolves "listening" once it serves, or its stderr when it exits. */
+function serveUntilListening(env: Record<string, string>) {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(CONDUIT_|DATABASE_|HOST$|PORT$)/.test(k)),
+  );
+  const child = spawn(process.execPath, ['bin/conduit.js', 'serve'], {
+    cwd: join(import.meta.dirname, '../..'),
+    env: { ...clean, ...env },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const outcome = new Promise<string>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('Conduit API:')) resolve('listening');
+    });
+    child.on('exit', () => resolve(stderr));
+    setTimeout(() => resolve(`still starting: ${stderr}`), 40_000);
+  });
+  return { outcome, stop: () => child.exitCode === null && child.kill('SIGKILL') };
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl });
+  await client.connect();
+  await client.query(`drop schema if exists ${schema} cascade`);
+  await client.end();
 }
 
 /** Hub calls and configuration PATCHes (which re-seal the secrets) in a loop until stopped. */
@@ -213,6 +245,36 @@ describe(`master key checks (${label})`, () => {
     expect(await allWork(again, tenant)).toEqual([200, 200]);
     expect((await readyz(again)).status).toBe(200);
     await again.stop();
+  }, 60_000);
+
+  it('two servers starting on an empty store with different keys: one starts, the other refuses', async () => {
+    const dataDir = newDataDir();
+    const pgSchema = testDatabaseUrl ? `t_${randomBytes(6).toString('hex')}` : undefined;
+    // The schema first (concurrent first migrations are another matter), then both servers at once.
+    const store = await openStore({
+      databaseUrl: testDatabaseUrl,
+      sqliteFile: join(dataDir, 'conduit.sqlite'),
+      pgSchema,
+    });
+    await migrateToLatest(store);
+    await store.close();
+    const env = {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      CONDUIT_DATA_DIR: dataDir,
+      CONDUIT_BOOTSTRAP: 'false',
+      LOG_LEVEL: 'silent',
+      ...(testDatabaseUrl ? { DATABASE_URL: testDatabaseUrl, DATABASE_SCHEMA: pgSchema! } : {}),
+    };
+    const runs = [randomBytes(32), randomBytes(32)].map((k) =>
+      serveUntilListening({ ...env, CONDUIT_MASTER_KEY: k.toString('hex') }),
+    );
+    const results = await Promise.all(runs.map((r) => r.outcome));
+    for (const r of runs) r.stop();
+    expect(results.filter((r) => r === 'listening')).toHaveLength(1);
+    const refused = results.find((r) => r !== 'listening');
+    expect(refused).toMatch(/was sealed with master key [0-9a-f]{8}; this server has key [0-9a-f]{8}/);
+    if (pgSchema) await dropSchema(pgSchema);
   }, 60_000);
 
   it('a store from before key checks adopts the key that opens its secrets, and refuses any other', async () => {
