@@ -154,8 +154,13 @@ describe.each(callers)('$name', (caller) => {
 
   it('saved nothing and contacted no refused address', async () => {
     expect(await count()).toBe(before);
-    const stored = await call(server.base, 'GET', `/instances/${patchTarget}/configuration`, { auth });
-    expect(JSON.stringify(stored.body)).not.toMatch(/"event\.notification\.enabled","propertyValue":"true"/);
+    const stored = await call(server.base, 'GET', `/instances/${patchTarget}`, { auth });
+    expect(stored.status).toBe(200);
+    expect(stored.body.eventsEnabled).toBe(false);
+    expect(stored.body.eventsNotificationCallbackUrl).toBe('false');
+    const jobs = await call(server.base, 'GET', '/hubs/crm/bulk/jobs', { auth: elementAuth(org, patchToken) });
+    expect(jobs.status).toBe(200);
+    expect(jobs.body).toEqual([]); // no bulk job was created with a refused callback URL
     expect(target.hits).toEqual([]);
   });
 });
