@@ -318,6 +318,31 @@ describe('shutdown', () => {
     }
   }, 30_000);
 
+  it('a second signal while stopping cuts the wait short (exit 1)', async () => {
+    const s = await startServe({ CONDUIT_SHUTDOWN_GRACE_MS: '20000', CONDUIT_UPSTREAM_TIMEOUT_MS: '20000' });
+    try {
+      await setLatency(6000);
+      const slow = fetch(`${s.base}/hubs/crm/contacts?pageSize=1`, { headers: { authorization: s.elementAuth } }).then(
+        (r) => r.status,
+        (e: Error) => e.name,
+      );
+      await sleep(400);
+      s.server.child.kill('SIGTERM');
+      await s.server.waitForStdout('stopping');
+      const secondAt = Date.now();
+      s.server.child.kill('SIGINT');
+      const exit = await exitWithin(s.server, 5_000);
+      expect(exit.code, s.server.stderr()).toBe(1);
+      expect(exit.at - secondAt).toBeLessThan(2_000);
+      expect(s.server.stderr()).toMatch(/SIGINT again while stopping/);
+      expect(await slow).not.toBe(200);
+    } finally {
+      s.server.child.kill('SIGKILL');
+      await setLatency(0);
+      await s.drop();
+    }
+  }, 30_000);
+
   it.each([
     ['npm start', 'npm', ['start', '--silent']],
     ['npx conduit serve', 'npx', ['--no', 'conduit', 'serve']],
