@@ -64,7 +64,7 @@ function keyMatches(check: KeyCheck, key: MasterKey): boolean {
 function refusal(
   ctx: KeyContext,
   ring: Keyring | undefined,
-  storeKey: string,
+  storeKey: string | undefined,
   checks: KeyCheck[] = [],
 ): MasterKeyError {
   const file = ring?.file || `${ctx.dataDir}/master.key`;
@@ -72,8 +72,9 @@ function refusal(
   const has = ring
     ? `this server has key ${ring.current().id} from ${ring.source}${retired ? ` (retired by a key rotation on ${retired.retiredAt})` : ''}`
     : `this server has no master key (CONDUIT_MASTER_KEY is not set and ${file} does not exist)`;
+  const sealedWith = storeKey ? `master key ${storeKey}` : 'a master key of unknown id (sealed before key checks)';
   return new MasterKeyError(
-    `the store at ${ctx.storeLabel} was sealed with master key ${storeKey}; ${has}. ` +
+    `the store at ${ctx.storeLabel} was sealed with ${sealedWith}; ${has}. ` +
       `Start it with the right CONDUIT_MASTER_KEY or restore ${file}`,
   );
 }
@@ -108,7 +109,7 @@ export async function openSecretBox(store: Store, ctx: KeyContext): Promise<Secr
           return false;
         }
       });
-      if (!opener) throw refusal(ctx, ring, 'an unknown key (sealed before key checks were kept)');
+      if (!opener) throw refusal(ctx, ring, undefined);
       await addFirstKeyCheck(store, opener.id, keyCheckValue(opener.key));
     }
     checks = await listKeyChecks(store.db);

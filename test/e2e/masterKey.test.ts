@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../../src/sandbox/index.ts';
@@ -282,13 +283,21 @@ describe(`master key checks (${label})`, () => {
     const first = await start(dataDir, undefined);
     const pgSchema = first.pgSchema;
     const tenant = await provision(first, 1);
-    await first.runtime.deps.store.db.deleteFrom('key_checks' as never).execute();
+    // As stores from before key checks hold them: no key check row, values in the enc:v1 form (no key id).
+    const db = first.runtime.deps.store.db;
+    await db.deleteFrom('key_checks' as never).execute();
+    await sql`update instance_configuration set value = 'enc:v1:' || substr(value, 17) where value like 'enc:v2:%'`.execute(
+      db,
+    );
+    await sql`update instances set token_sealed = 'enc:v1:' || substr(token_sealed, 17)`.execute(db);
     await first.stop();
 
     const wrong = await start(dataDir, pgSchema, { CONDUIT_MASTER_KEY: randomBytes(32).toString('hex') }).catch(
       (e) => e,
     );
-    expect(wrong.message).toMatch(/was sealed with master key an unknown key .*; this server has key [0-9a-f]{8}/);
+    expect(wrong.message).toMatch(
+      /was sealed with a master key of unknown id \(sealed before key checks\); this server has key [0-9a-f]{8}/,
+    );
 
     const right = await start(dataDir, pgSchema);
     expect(await allWork(right, tenant)).toEqual([200, 200]);
@@ -297,6 +306,13 @@ describe(`master key checks (${label})`, () => {
       .selectAll()
       .execute();
     expect(rows).toHaveLength(1);
+    expect((await sealedValues(right)).every((v) => v.startsWith('enc:v1:'))).toBe(true);
+    // A rotation brings the old values to the new form too.
+    const rotated = await cli(['keys', 'rotate'], right.env);
+    expect(rotated.code).toBe(0);
+    const id = /under master key ([0-9a-f]{8})/.exec(rotated.stdout)?.[1];
+    expect((await sealedValues(right)).filter((v) => !v.startsWith(`enc:v2:${id}:`))).toEqual([]);
+    expect(await allWork(right, tenant)).toEqual([200, 200]);
     await right.stop();
   }, 60_000);
 
