@@ -1,20 +1,47 @@
-// Export: id-range pages (`<where> AND id > <last id>`, the vendor's id order) so every page costs the same as
-// the first, each page appended to the sealed result file and committed with the watermark in one step. A
-// restarted job cuts the file back to the committed length and continues after the committed last id: every
-// record lands in the file exactly once.
-import { listParsed } from '../engine/read.ts';
-import type { AppError } from '../errors/index.ts';
+// Export: ConnectWise forward-only pages (`pagination-type: forward-only`, `pageId=<last id>`, the vendor's id
+// order) so every page costs the same as the first, each page appended to the sealed result file and committed
+// with the watermark in one step. A restarted job cuts the file back to the committed length and continues after
+// the committed last id: every record lands in the file exactly once.
+import { type Addressed, type EngineDeps, type EngineInstance, prepareList, stripNulls } from '../engine/index.ts';
+import { linkHasNext } from '../engine/paging.ts';
+import { parseVendorJson, sendVendor } from '../engine/vendor.ts';
+import { type AppError, appError, fail, ok, type Result } from '../errors/index.ts';
 import { addColumns } from './csv.ts';
 import { jobFiles } from './files.ts';
 import { ABORTED, abortable, abortedEnd, type JobEnd, type JobEnv, jobTarget, sleep } from './jobContext.ts';
 import { type BulkJob, bulkDb, commitProgress } from './jobs.ts';
 import { SealedFileWriter } from './sealedFile.ts';
 
-const RETRIES = 5;
+type Page = { records: Array<Record<string, unknown>>; hasMore: boolean };
 
-export function pageWhere(where: string | undefined, lastId: number): string {
-  return where ? `(${where}) AND id > ${lastId}` : `id > ${lastId}`;
+/**
+ * One forward-only page after `lastId`: the list request (CEQL translated by the hub's own translator) with
+ * ConnectWise's forward-only header and `pageId`; nulls dropped as the instance asks.
+ */
+export async function forwardPage(
+  engine: EngineDeps,
+  instance: EngineInstance,
+  target: Addressed,
+  query: { where?: string; fields?: string; pageSize: number },
+  lastId: number,
+): Promise<Result<Page>> {
+  const prepared = prepareList(engine, instance, target, query);
+  if (!prepared.ok) return prepared;
+  const { ctx, window } = prepared.value;
+  const pathAndQuery = `${prepared.value.pathAndQuery.replace(/&page=\d+$/, '')}&pageId=${lastId}`;
+  const forward = { ...ctx, headers: { ...ctx.headers, 'pagination-type': 'forward-only' } };
+  const sent = await sendVendor(engine, instance, forward, { method: 'GET', pathAndQuery });
+  if (!sent.ok) return sent;
+  const parsed = parseVendorJson(sent.value.body.trim() === '' ? '[]' : sent.value.body);
+  if (!parsed.ok) return parsed;
+  if (!Array.isArray(parsed.value))
+    return fail(appError('UPSTREAM_ERROR', 'ConnectWise answered a list call with something other than an array'));
+  const records = (ctx.filterNulls ? stripNulls(parsed.value) : parsed.value) as Page['records'];
+  const hasMore = records.length >= window.pageSize && (linkHasNext(sent.value.headers.link) ?? true);
+  return ok({ records, hasMore });
 }
+
+const RETRIES = 5;
 
 export async function runExport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
   const { deps, signal } = env;
@@ -35,15 +62,21 @@ export async function runExport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
     const known = new Set(columns);
     const extractedAt = new Date().toISOString();
     for (;;) {
-      let page: Awaited<ReturnType<typeof listParsed>> | typeof ABORTED | undefined;
+      let page: Result<Page> | typeof ABORTED | undefined;
       let failure: AppError | undefined;
       for (let attempt = 1; attempt <= RETRIES; attempt++) {
         page = await abortable(
-          listParsed(engine, instance, target, {
-            where: pageWhere(spec.where, lastId),
-            pageSize: Number(instance.config['pagination.max']),
-            ...(fields ? { fields } : {}),
-          }),
+          forwardPage(
+            engine,
+            instance,
+            target,
+            {
+              ...(spec.where ? { where: spec.where } : {}),
+              ...(fields ? { fields } : {}),
+              pageSize: Number(instance.config['pagination.max']),
+            },
+            lastId,
+          ),
           signal,
         );
         if (page === ABORTED) return abortedEnd(signal);

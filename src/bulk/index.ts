@@ -7,7 +7,6 @@ import type { EngineDeps, EngineInstance } from '../engine/types.ts';
 import { appError, fail, ok, type Result } from '../errors/index.ts';
 import type { PlatformDeps } from '../platform/index.ts';
 import { checkOutboundUrl } from '../security/index.ts';
-import { pageWhere } from './exportJob.ts';
 import { newDataKey } from './files.ts';
 import { type BulkJob, type BulkSpec, bulkDb, insertJob, organizationBytes } from './jobs.ts';
 import { incrementalWhere, parseBulkQuery } from './query.ts';
@@ -108,7 +107,7 @@ export async function submitExport(deps: PlatformDeps, s: Submitter, req: Export
   }
   const idField = target.value.endpoint.idField;
   const prepared = prepareList(s.engine, s.instance, target.value, {
-    where: pageWhere(where, 0),
+    ...(where ? { where } : {}),
     pageSize: 1,
     ...(fields ? { fields: [...fields, idField].join(',') } : {}),
   });
