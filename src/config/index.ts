@@ -24,6 +24,11 @@ const ConfigSchema = Type.Object({
   CONDUIT_MASTER_KEY: Type.Optional(
     Type.String({ pattern: '^[A-Za-z0-9+/=_-]{43,88}$', description: '32-byte key, base64 or hex (64 chars)' }),
   ),
+  CONDUIT_MASTER_KEY_PREVIOUS: Type.Optional(
+    Type.String({
+      description: 'Comma list of older master keys still accepted for reading during a key rotation (docs/security.md)',
+    }),
+  ),
   CONDUIT_UPSTREAM_ALLOW: Type.String({
     default: '',
     description: 'Comma list of host[:port] or CIDR that bypass the outbound private-address policy',
