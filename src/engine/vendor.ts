@@ -60,6 +60,15 @@ function policyFor(def: ElementDefinition, status: number): ErrorPolicy {
   const declared = def.errors.find((e) => e.status === status);
   if (declared) return declared;
   if (status >= 500) return { status, action: 'retry', hubStatus: 502, message: 'ConnectWise failed to answer' };
+  // Redirects are never followed (outbound policy): a 3xx means the base URL does not point at the API root.
+  if (status >= 300 && status < 400) {
+    return {
+      status,
+      action: 'passThrough',
+      hubStatus: 502,
+      message: `ConnectWise answered with a redirect (${status}), which Conduit does not follow: check baseUrl`,
+    };
+  }
   return { status, action: 'passThrough', hubStatus: status, message: `ConnectWise answered ${status}` };
 }
 

@@ -176,7 +176,10 @@ describe('redirects', () => {
       auth: elementAuth(org, created.body.token),
     });
     expect(redirector.hits.length).toBeGreaterThan(before);
-    expect(res.status).not.toBe(200); // whatever the hub answers, the redirect was not followed
+    // Not followed, and not passed on as a bare 3xx: the caller learns the upstream redirected.
+    expect(res.status).toBe(502);
+    expect(res.body.code).toBe('UPSTREAM_ERROR');
+    expect(res.body.message).toMatch(/redirect/i);
     expect(target.hits).toEqual([]);
     await call(server.base, 'DELETE', `/instances/${created.body.id}`, { auth });
   });
