@@ -16,6 +16,8 @@ type Json = Record<string, unknown>;
 
 const BATCH_RECORDS = 50;
 const BATCH_MS = 1_000;
+const CREATE_WINDOW = 4;
+const MAX_AHEAD = 256;
 
 /** A failed record as stored: sealed with the job's data key (uploads are customer data). */
 export function sealRecord(key: Buffer, record: Json): string {
@@ -128,27 +130,59 @@ export async function runImport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
       });
     });
   };
+  // Creates are independent records: up to CREATE_WINDOW are written at once (each still takes a token of the
+  // instance's rate budget). Updates and upserts stay in file order, one at a time, so two rows for the same
+  // record apply in the order written. Outcomes are counted and committed in file order either way.
+  const window = (job.spec.action ?? 'create') === 'create' ? CREATE_WINDOW : 1;
+  const inflight = new Map<number, Promise<void>>();
+  const settled = new Map<number, { record: Json; result: Result<unknown> }>();
+  const advance = () => {
+    for (let o = settled.get(next); o !== undefined; o = settled.get(next)) {
+      settled.delete(next);
+      if (o.result.ok) succeeded++;
+      else {
+        failedCount++;
+        pending.push(recordError(t.value.key, next, o.record, o.result.error));
+      }
+      next++;
+      uncommitted++;
+    }
+  };
+  const drain = async (room: number) => {
+    while (inflight.size > room) await Promise.race(inflight.values());
+    advance();
+  };
   const source = readSealedRange(jobFiles(env.dir, job.id).upload, t.value.key, 'upload', job.uploadBytes);
   for await (const { index, record } of readRecords(source, job.spec.uploadFormat ?? 'json')) {
     if (index < startAt) continue;
-    // A write in flight is finished, not dropped: it is short, and its outcome must be counted.
-    const written = await writeOne(job, t.value, index, record);
-    if (written.ok) succeeded++;
-    else {
-      failedCount++;
-      pending.push(recordError(t.value.key, index, record, written.error));
-    }
-    next = index + 1;
-    uncommitted++;
+    await drain(window - 1);
+    // Never run far ahead of the first unsettled record (its outcome must be committed first).
+    while (index - next >= MAX_AHEAD && inflight.size > 0) await drain(inflight.size - 1);
+    inflight.set(
+      index,
+      writeOne(job, t.value, index, record)
+        .catch((e: Error) => fail(appError('INTERNAL', `Internal error writing the record: ${e.message}`)))
+        .then((result) => {
+          settled.set(index, { record, result });
+          inflight.delete(index);
+        }),
+    );
+    // Writes in flight are finished, not dropped: they are short, and their outcomes must be counted.
     if (signal.aborted) {
+      await drain(0);
       await commit();
       return abortedEnd(signal);
     }
     if (uncommitted >= BATCH_RECORDS || Date.now() - lastCommit >= BATCH_MS) {
       const { cancelRequested } = await commit();
-      if (cancelRequested) return { status: 'CANCELLED', infoMessage: 'Cancelled' };
+      if (cancelRequested) {
+        await drain(0);
+        await commit();
+        return { status: 'CANCELLED', infoMessage: 'Cancelled' };
+      }
     }
   }
+  await drain(0);
   await commit();
   return { status: 'COMPLETED' };
 }
