@@ -28,6 +28,7 @@ export const errorStatus = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UPSTREAM_ERROR: 502,
+  MASTER_KEY_UNAVAILABLE: 503,
   UPSTREAM_TIMEOUT: 504,
 } as const;
 

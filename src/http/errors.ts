@@ -3,6 +3,7 @@ import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type AppError, AppFailure, appError } from '../errors/index.ts';
+import { UnknownKeyError } from '../security/envelope.ts';
 import { newRequestId } from './requestLog.ts';
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError) {
@@ -35,6 +36,13 @@ export function describeValidation(context: string, issues: AjvIssue[]): { messa
     return { field: path, text: `${path} ${i.message ?? 'is invalid'}` };
   });
   return { message: `Invalid request: ${parts.map((p) => p.text).join('; ')}`, field: parts[0]?.field ?? context };
+}
+
+function unknownKey(err: unknown): UnknownKeyError | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof UnknownKeyError) return e;
+  }
+  return undefined;
 }
 
 /** PostgreSQL's SQLSTATE class 22, "data exception" (22003 out of range, 22021 NUL byte, 22P02 bad syntax…). */
@@ -80,6 +88,19 @@ export function errorHandler(
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return sendError(request, reply, appError('BAD_REQUEST', err.message, { status: err.statusCode }));
+  }
+  const keyError = unknownKey(err);
+  if (keyError) {
+    // Another node rotated to a key this one lacks (its /readyz says so too): the operator must give it the key.
+    request.log.error({ keyId: keyError.keyId }, 'sealed value under a master key this server does not have');
+    return sendError(
+      request,
+      reply,
+      appError('MASTER_KEY_UNAVAILABLE', `${keyError.message}: restart it with that key (see docs/security.md)`, {
+        retryable: true,
+        headers: { 'retry-after': '30' },
+      }),
+    );
   }
   request.log.error({ err }, 'unhandled error');
   return sendError(

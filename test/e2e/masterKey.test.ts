@@ -319,7 +319,7 @@ describe(`master key checks (${label})`, () => {
   it('/readyz is unready when the store moves to a key this server does not have', async () => {
     const dataDir = newDataDir();
     const server = await start(dataDir, undefined);
-    await provision(server, 1);
+    const tenant = await provision(server, 1);
     expect((await readyz(server)).body).toMatchObject({ status: 'ready' });
     const keyFile = join(dataDir, 'master.key');
     const own = parseKeyFile(readFileSync(keyFile, 'utf8'), keyFile)[0]!.key;
@@ -336,6 +336,11 @@ describe(`master key checks (${label})`, () => {
     expect(res.status).toBe(503);
     expect(res.body.reason).toContain(`master key ${keyIdOf(other)}`);
     expect(res.body.reason).not.toContain(other.toString('base64'));
+    // A value sealed under a key this server lacks is a 503 naming the key, never a bare 500.
+    const own2 = await call(server.base, 'GET', `/instances/${tenant.instances[0]!.id}`, { auth: orgAuth(tenant.org) });
+    expect(own2.status).toBe(503);
+    expect(own2.body.code).toBe('MASTER_KEY_UNAVAILABLE');
+    expect(own2.body.message).toContain(keyIdOf(other));
     await server.stop();
   }, 60_000);
 });
