@@ -75,7 +75,9 @@ export async function bulkUpload(
   if (file) {
     form.append(
       'file',
-      new Blob([typeof file.content === 'string' ? file.content : new Uint8Array(file.content)], { ...(file.type !== undefined ? { type: file.type } : {}) }),
+      new Blob([typeof file.content === 'string' ? file.content : new Uint8Array(file.content)], {
+        ...(file.type !== undefined ? { type: file.type } : {}),
+      }),
       file.name ?? 'upload',
     );
   }
