@@ -1,7 +1,7 @@
 // Bulk upload end to end: multipart CSV / JSON / JSON Lines written through the hub's write path into the
 // simulator, failures paged at /errors, and the bad-input answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabaseUrl } from '../helpers/server.ts';
+import { elementAuth, testDatabaseUrl } from '../helpers/server.ts';
 import { bulkUpload, waitForJob } from './bulk.support.ts';
 import { type HubFixture, startHubFixture } from './hubFixture.ts';
 
@@ -117,6 +117,34 @@ describe(`bulk upload (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
     expect(errors.body).toEqual([
       expect.objectContaining({ recordIndex: 3, status: 404, record: { id: 99999999, title: 'nobody' } }),
     ]);
+  });
+
+  it('reads a metaData part sent with Content-Type application/json (curl -F "metaData=…;type=application/json")', async () => {
+    const some = (await f.hub('GET', '/hubs/crm/contacts?pageSize=2')).body as Json[];
+    const file = some.map((c) => JSON.stringify({ id: c.id, title: `Typed meta ${c.id}` })).join('\n');
+    // Built by hand: FormData cannot send a field part with its own Content-Type and no file name, as curl does.
+    const boundary = '----conduit-typed-meta';
+    const body = [
+      `--${boundary}\r\nContent-Disposition: form-data; name="metaData"\r\nContent-Type: application/json\r\n\r\n` +
+        `{"identifierFieldName":"id","action":"update"}\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="u.jsonl"\r\n` +
+        `Content-Type: application/x-ndjson\r\n\r\n${file}\r\n`,
+      `--${boundary}--\r\n`,
+    ].join('');
+    const res = await fetch(`${f.server.base}/hubs/crm/bulk/contacts`, {
+      method: 'POST',
+      headers: {
+        authorization: elementAuth(f.org, f.token),
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+      body,
+    });
+    const up = (await res.json()) as Json;
+    expect(res.status, JSON.stringify(up)).toBe(200);
+    const status = await waitForJob(f, up.id as number);
+    expect(status).toMatchObject({ status: 'COMPLETED', recordsCount: 2, recordsFailedCount: 0 });
+    for (const c of some)
+      expect((await f.hub('GET', `/hubs/crm/contacts/${c.id}`)).body.title).toBe(`Typed meta ${c.id}`);
   });
 
   it('upserts JSON Lines: a record with a known id is updated, one without is created', async () => {

@@ -43,12 +43,15 @@ interface MetaData {
 const bad = (message: string, field?: string) =>
   new AppFailure(appError('BAD_REQUEST', message, field ? { field } : {}));
 
-function parseMetaData(text: string): MetaData {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw bad('metaData is not valid JSON', 'metaData');
+/** `metaData` as text, or as the value @fastify/multipart already parsed (a part labelled application/json). */
+function parseMetaData(input: unknown): MetaData {
+  let value: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch {
+      throw bad('metaData is not valid JSON', 'metaData');
+    }
   }
   if (!value || typeof value !== 'object' || Array.isArray(value))
     throw bad('metaData must be a JSON object', 'metaData');
@@ -100,7 +103,7 @@ async function receive(request: FastifyRequest, dir: string, key: Buffer, maxByt
   try {
     for await (const part of request.parts({ limits: { fileSize: maxBytes, files: 2, fieldSize: 64 * 1024 } })) {
       if (part.type === 'field') {
-        if (part.fieldname === 'metaData') meta = parseMetaData(String(part.value));
+        if (part.fieldname === 'metaData') meta = parseMetaData(part.value);
         continue;
       }
       if (part.fieldname === 'metaData') {
