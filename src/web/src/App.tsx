@@ -1,6 +1,7 @@
 // Layout, sign-in gate and routes of the console.
 import { useEffect, useRef } from 'react';
 import { Authenticate } from './pages/Authenticate.tsx';
+import { BulkPage } from './pages/Bulk.tsx';
 import { Catalog } from './pages/Catalog.tsx';
 import { DocsPage } from './pages/Docs.tsx';
 import { EventsPage } from './pages/Events.tsx';
@@ -24,6 +25,8 @@ function Page({ route, flash }: { route: Route; flash?: string }) {
       return <EventsPage key={route.id} id={route.id} />;
     case 'docs':
       return <DocsPage key={route.id} id={route.id} />;
+    case 'bulk':
+      return <BulkPage key={route.id} id={route.id} />;
     default:
       return (
         <>

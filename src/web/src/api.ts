@@ -42,12 +42,14 @@ function asError(status: number, body: unknown, text: string): ApiError {
 export async function apiRequest<T>(
   method: string,
   path: string,
-  options: { auth?: string; body?: unknown; rawBody?: string; signal?: AbortSignal } = {},
+  options: { auth?: string; body?: unknown; rawBody?: string; form?: FormData; signal?: AbortSignal } = {},
 ): Promise<ApiResult<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.auth) headers.authorization = options.auth;
-  let body: string | undefined;
-  if (options.rawBody !== undefined) {
+  let body: string | FormData | undefined;
+  if (options.form !== undefined) {
+    body = options.form; // the browser sets multipart/form-data with its boundary
+  } else if (options.rawBody !== undefined) {
     body = options.rawBody;
     headers['content-type'] = 'application/json';
   } else if (options.body !== undefined) {
@@ -80,6 +82,44 @@ export async function apiRequest<T>(
   }
   if (!res.ok) return { ok: false, status: res.status, error: asError(res.status, parsed, text) };
   return { ok: true, status: res.status, data: parsed as T, headers: res.headers };
+}
+
+/**
+ * A file from the API as a Blob, fetched with the Authorization header (never a token in a URL), e.g. a bulk
+ * result: the caller saves it through an object URL.
+ */
+export async function apiDownload(
+  path: string,
+  options: { auth: string; accept: string; signal?: AbortSignal },
+): Promise<{ ok: true; blob: Blob; fileName?: string } | { ok: false; status: number; error: ApiError }> {
+  let res: Response;
+  try {
+    res = await fetch(path.startsWith(API_BASE) ? path : `${API_BASE}${path}`, {
+      headers: { accept: options.accept, authorization: options.auth },
+      signal: options.signal,
+      credentials: 'omit',
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    return {
+      ok: false,
+      status: 0,
+      error: { status: 0, message: 'Could not reach the Conduit server. Is it running?' },
+    };
+  }
+  if (!res.ok) {
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { ok: false, status: res.status, error: asError(res.status, parsed, text) };
+  }
+  const disposition = res.headers.get('content-disposition') ?? '';
+  const fileName = /filename="([^"]+)"/.exec(disposition)?.[1];
+  return { ok: true, blob: await res.blob(), ...(fileName ? { fileName } : {}) };
 }
 
 // Shapes the console reads (open: the server may send more).

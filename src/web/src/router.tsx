@@ -57,6 +57,7 @@ export type Route =
   | { page: 'instance'; id: number }
   | { page: 'events'; id: number }
   | { page: 'docs'; id: number }
+  | { page: 'bulk'; id: number }
   | { page: 'notFound' };
 
 export function matchRoute(path: string): Route {
@@ -65,11 +66,12 @@ export function matchRoute(path: string): Route {
   if (p === '/instances') return { page: 'instances' };
   let m = /^\/elements\/([^/]+)\/authenticate$/.exec(p);
   if (m?.[1]) return { page: 'authenticate', elementKey: decodeURIComponent(m[1]) };
-  m = /^\/instances\/(\d+)(?:\/(events|docs))?$/.exec(p);
+  m = /^\/instances\/(\d+)(?:\/(events|docs|bulk))?$/.exec(p);
   if (m?.[1]) {
     const id = Number(m[1]);
     if (m[2] === 'events') return { page: 'events', id };
     if (m[2] === 'docs') return { page: 'docs', id };
+    if (m[2] === 'bulk') return { page: 'bulk', id };
     return { page: 'instance', id };
   }
   return { page: 'notFound' };

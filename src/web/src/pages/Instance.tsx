@@ -31,10 +31,11 @@ function formOf(instance: Instance, rows: ConfigParameter[]): FormState {
   };
 }
 
-export function InstanceNav({ id, current }: { id: number; current: 'instance' | 'events' | 'docs' }) {
+export function InstanceNav({ id, current }: { id: number; current: 'instance' | 'events' | 'docs' | 'bulk' }) {
   const items = [
     ['instance', `/instances/${id}`, 'Overview'],
     ['events', `/instances/${id}/events`, 'Events'],
+    ['bulk', `/instances/${id}/bulk`, 'Bulk'],
     ['docs', `/instances/${id}/docs`, 'API docs'],
   ] as const;
   return (
