@@ -182,6 +182,22 @@ describe(`console Bulk tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =
     expect((await hub('GET', '/hubs/crm/bulk/jobs')).body.length).toBe(before);
   });
 
+  it('sends "Changed since" as from (UTC) with the where; the job exports only what matches', async () => {
+    await page.getByLabel('Where (CEQL, optional)').fill("lastName like 'A%'");
+    await page.getByLabel('Changed since (optional)').fill('2099-01-01T00:00');
+    await page.getByRole('button', { name: 'Start export' }).click();
+    await page.getByText(/Export job \d+ started/).waitFor();
+    const id = await watchedId();
+    await watchedStatus('COMPLETED');
+    const status = (await hub('GET', `/hubs/crm/bulk/${id}/status`)).body;
+    const sent = await page.evaluate(() => new Date('2099-01-01T00:00').toISOString());
+    expect(status.metadata.from).toBe(sent);
+    expect(status.metadata.where).toContain("lastName like 'A%'");
+    expect(status.recordsCount).toBe(0);
+    await page.getByLabel('Where (CEQL, optional)').fill('');
+    await page.getByLabel('Changed since (optional)').fill('');
+  });
+
   it('uploads a CSV with one bad row, watches the import and lists the failed record', async () => {
     const company = (await hub('GET', '/hubs/crm/organizations?pageSize=1')).body[0] as { id: number };
     // A file the server refuses before a job exists: the message lands on the file field.
@@ -295,7 +311,7 @@ describe(`console Bulk tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =
     expect(overflow).toBeLessThanOrEqual(0);
     const cell = page.getByTestId('jobs-table').locator('td').first();
     expect(await cell.evaluate((td) => getComputedStyle(td).display)).toBe('block');
-    expect(await page.getByTestId('jobs-table').locator('tbody tr').count()).toBe(3); // two exports, one import
+    expect(await page.getByTestId('jobs-table').locator('tbody tr').count()).toBe(4); // three exports, one import
     await shot('23-bulk-phone');
     await page.setViewportSize({ width: 1200, height: 900 });
   });
