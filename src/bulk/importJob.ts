@@ -8,6 +8,7 @@ import { listParsed } from '../engine/read.ts';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.ts';
 import { jobFiles } from './files.ts';
 import { readRecords } from './importReader.ts';
+import { interruptedCreates, settleInterruptedCreate } from './interruptedCreate.ts';
 import { abortedEnd, type JobEnd, type JobEnv, type JobTarget, jobTarget } from './jobContext.ts';
 import { type BulkJob, type BulkRecordError, bulkDb, commitProgress, insertErrors } from './jobs.ts';
 import { readSealedRange } from './sealedFile.ts';
@@ -75,11 +76,22 @@ async function existingId(t: JobTarget, record: Json, identifier: string): Promi
   return ok(hit ? String(hit[idField]) : undefined);
 }
 
-async function writeOne(job: BulkJob, t: JobTarget, index: number, record: Json): Promise<Result<unknown>> {
+async function writeOne(
+  job: BulkJob,
+  t: JobTarget,
+  index: number,
+  record: Json,
+  interrupted = false,
+): Promise<Result<unknown>> {
   const action = job.spec.action ?? 'create';
   const idField = t.target.endpoint.idField;
-  const create = () =>
-    createRecord(t.engine, t.instance, t.target, writable(record, idField), `bulk:${job.id}:${index}`);
+  const create = async () => {
+    const body = writable(record, idField);
+    const key = `bulk:${job.id}:${index}`;
+    // A killed run sent this create and never stored the answer: find out whether ConnectWise has it.
+    const settled = interrupted ? await settleInterruptedCreate(t, key, body) : undefined;
+    return settled ?? createRecord(t.engine, t.instance, t.target, body, key);
+  };
   if (action === 'create') return create();
   const identifier = job.spec.identifierFieldName ?? idField;
   const id = await existingId(t, record, identifier);
@@ -152,6 +164,7 @@ export async function runImport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
     while (inflight.size > room) await Promise.race(inflight.values());
     advance();
   };
+  const interrupted = await interruptedCreates(t.value, job.id);
   const source = readSealedRange(jobFiles(env.dir, job.id).upload, t.value.key, 'upload', job.uploadBytes);
   for await (const { index, record } of readRecords(source, job.spec.uploadFormat ?? 'json')) {
     if (index < startAt) continue;
@@ -160,7 +173,7 @@ export async function runImport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
     while (index - next >= MAX_AHEAD && inflight.size > 0) await drain(inflight.size - 1);
     inflight.set(
       index,
-      writeOne(job, t.value, index, record)
+      writeOne(job, t.value, index, record, interrupted.has(index))
         .catch((e: Error) => fail(appError('INTERNAL', `Internal error writing the record: ${e.message}`)))
         .then((result) => {
           settled.set(index, { record, result });
