@@ -18,6 +18,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Bench settings come from the command line's environment, like the simulator's sizes.
 const CONTACTS = Number(process.env.BULK_BENCH_CONTACTS ?? 1_000_000);
 const UPLOAD = Number(process.env.BULK_BENCH_UPLOAD ?? 10_000);
+// BULK_BENCH_PROFILE=<dir>: the simulator and Conduit write CPU profiles there (`node --cpu-prof`) as they stop.
+const PROFILE = process.env.BULK_BENCH_PROFILE;
+const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -118,6 +121,7 @@ export async function run(): Promise<void> {
   const sandbox = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       'bin/conduit.js',
       'sandbox',
       '--port',
@@ -151,7 +155,7 @@ export async function run(): Promise<void> {
     });
     const org = JSON.parse(created.stdout) as { organizationSecret: string; userSecret: string };
     const port = await freePort();
-    server = spawn(process.execPath, ['bin/conduit.js', 'serve'], {
+    server = spawn(process.execPath, [...nodeArgs, 'bin/conduit.js', 'serve'], {
       cwd: ROOT,
       env: { ...env, PORT: String(port) },
       stdio: 'ignore',
@@ -276,7 +280,7 @@ export async function run(): Promise<void> {
   } finally {
     server?.kill('SIGTERM');
     sandbox.kill();
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, PROFILE ? 3000 : 300));
     rmSync(dir, { recursive: true, force: true });
   }
 }
