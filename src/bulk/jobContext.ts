@@ -39,7 +39,14 @@ export async function jobTarget(deps: PlatformDeps, job: BulkJob): Promise<Resul
   const target = resolveHubTarget(def, job.objectName);
   if (!target.ok) return target;
   return ok({
-    engine: { catalog: deps.catalog, upstream: deps.upstream, store: deps.store },
+    // Each vendor call of a job (one export page, one record written) has CONDUIT_BULK_DEADLINE_MS, retries
+    // included, counted from its own start; the job decides what a missed deadline means (exportJob.ts).
+    engine: {
+      catalog: deps.catalog,
+      upstream: deps.upstream,
+      store: deps.store,
+      deadlineMs: deps.config.CONDUIT_BULK_DEADLINE_MS,
+    },
     instance: {
       id: record.id,
       elementKey: record.elementKey,
