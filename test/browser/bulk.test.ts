@@ -255,11 +255,11 @@ describe(`console Bulk tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =
   });
 
   it('shows live progress and records/s of a long export, cancels it; its partial file stays downloadable', async () => {
-    // 5000 contacts at 5 vendor pages of 1000, each answered after 700 ms: several seconds of RUNNING.
+    // 8000 contacts at 8 vendor pages of 1000, each answered after 700 ms: several seconds of RUNNING.
     const reset = await fetch(`${sandbox.httpUrl}/_sandbox/reset`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sizes: { contacts: 5000 } }),
+      body: JSON.stringify({ sizes: { contacts: 8000 } }),
     });
     expect(reset.status).toBe(200);
     await faults({ latencyMs: 700 });
@@ -273,7 +273,7 @@ describe(`console Bulk tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =
       await bar.waitFor();
       // The total is the hub's count; progress and a measured rate arrive with the 2 s refresh.
       await watched()
-        .getByText(/[1-4],000 of 5,000 \(\d+%\) · \d+ records\/s/)
+        .getByText(/[1-5],000 of 8,000 \(\d+%\) · [\d,]+ records\/s/)
         .waitFor({ timeout: 10_000 });
       expect(Number(await bar.getAttribute('value'))).toBeGreaterThan(0);
       await watched()
@@ -283,7 +283,7 @@ describe(`console Bulk tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =
       await watchedStatus('CANCELLED', 10_000);
       const status = (await hub('GET', `/hubs/crm/bulk/${id}/status`)).body;
       expect(status.status).toBe('CANCELLED');
-      expect(status.recordsCount).toBeLessThan(5000);
+      expect(status.recordsCount).toBeLessThan(8000);
       expect(
         await watched()
           .getByRole('button', { name: `Cancel job ${id}` })
