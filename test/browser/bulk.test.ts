@@ -254,6 +254,39 @@ describe(`console Bulk tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =
     await shot('22-bulk-import-errors');
   });
 
+  it('imports JSON Lines; pages through many failed records with "Load more errors"', async () => {
+    const lines = Array.from({ length: 57 }, (_, i) =>
+      JSON.stringify({ firstName: `P${i}`, lastName: 'ConsolePaged', company: { id: 900_000 + i } }),
+    );
+    await page.getByLabel('Action').selectOption('create');
+    await page.getByLabel(/^File\b(?! format)/).setInputFiles({
+      name: 'many.jsonl',
+      mimeType: '',
+      buffer: Buffer.from(`${lines.join('\n')}\n`),
+    });
+    await page.getByRole('button', { name: 'Upload and import' }).click();
+    await page.getByText(/Import job \d+ started from many.jsonl/).waitFor();
+    const id = await watchedId();
+    await watchedStatus('COMPLETED');
+    expect(await watched().getByTestId('watched-failed').textContent()).toBe('57');
+    expect((await hub('GET', `/hubs/crm/bulk/${id}/status`)).body.fileFormat).toBe('JSONL');
+    await watched()
+      .getByRole('button', { name: `Show the failed records of job ${id}` })
+      .click();
+    const rows = page.getByTestId('errors-table').locator('tbody tr');
+    await page.getByRole('heading', { name: `Failed records of job ${id}` }).waitFor();
+    await page.getByRole('button', { name: 'Load more errors' }).waitFor();
+    expect(await rows.count()).toBe(50);
+    await page.getByRole('button', { name: 'Load more errors' }).click();
+    await rows.nth(56).waitFor();
+    expect(await rows.count()).toBe(57);
+    // The last page has no Elements-Next-Page-Token: no more button.
+    expect(await page.getByRole('button', { name: 'Load more errors' }).count()).toBe(0);
+    const indexes = await rows.locator('td[data-label="Record index"]').allTextContents();
+    expect(indexes.map(Number)).toEqual(Array.from({ length: 57 }, (_, i) => i));
+    await page.getByRole('button', { name: 'Close errors' }).click();
+  });
+
   it('shows live progress and records/s of a long export, cancels it; its partial file stays downloadable', async () => {
     // 8000 contacts at 8 vendor pages of 1000, each answered after 700 ms: several seconds of RUNNING.
     const reset = await fetch(`${sandbox.httpUrl}/_sandbox/reset`, {
@@ -311,7 +344,7 @@ describe(`console Bulk tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =
     expect(overflow).toBeLessThanOrEqual(0);
     const cell = page.getByTestId('jobs-table').locator('td').first();
     expect(await cell.evaluate((td) => getComputedStyle(td).display)).toBe('block');
-    expect(await page.getByTestId('jobs-table').locator('tbody tr').count()).toBe(4); // three exports, one import
+    expect(await page.getByTestId('jobs-table').locator('tbody tr').count()).toBe(5); // three exports, two imports
     await shot('23-bulk-phone');
     await page.setViewportSize({ width: 1200, height: 900 });
   });

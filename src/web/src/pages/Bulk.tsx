@@ -780,7 +780,9 @@ export function BulkPage({ id }: { id: number }) {
           </h2>
           <dl className="facts">
             <dt>Status</dt>
-            <dd data-testid="watched-status">{watched.status}</dd>
+            <dd data-testid="watched-status" aria-live="polite">
+              {watched.status}
+            </dd>
             <dt>{isExport(watched) ? 'Records exported' : 'Records written'}</dt>
             <dd data-testid="watched-records">{watched.recordsCount}</dd>
             {!isExport(watched) ? (
