@@ -207,6 +207,8 @@ export async function run(): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     }
     const exportMs = performance.now() - t;
+    const exportPeak = rss.stop();
+    const downloadRss = sampleRss(server.pid!);
     const download = async (accept: string, file: string) => {
       const started = performance.now();
       const res = await fetch(`${base}/hubs/crm/bulk/${job.id}/contacts`, { headers: { ...auth, accept } });
@@ -215,7 +217,7 @@ export async function run(): Promise<void> {
     };
     const jsonlMs = await download('application/json', join(dir, 'bulk.jsonl'));
     const csvMs = await download('text/csv', join(dir, 'bulk.csv'));
-    const exportPeak = rss.stop();
+    const downloadPeak = downloadRss.stop();
 
     // Upload: a raw sequential POST loop, then Conduit's import of the same records.
     const company = (
@@ -257,6 +259,9 @@ export async function run(): Promise<void> {
     const jsonlEnd = perSecond(status.recordsCount, exportMs + jsonlMs);
     const csvEnd = perSecond(status.recordsCount, exportMs + csvMs);
     console.log(
+      `settings: CONDUIT_RATE_LIMIT_PER_MIN=${env.CONDUIT_RATE_LIMIT_PER_MIN} (the budget never binds: the raw loop has none, so this compares throughput), SQLite store`,
+    );
+    console.log(
       `contacts: ${CONTACTS} (export ${status.status}, ${status.recordsCount} records, ${status.fileSize} bytes)`,
     );
     console.log(`raw forward-only loop → file   ${rawRate} records/s (${(rawMs / 1000).toFixed(1)} s)`);
@@ -270,7 +275,7 @@ export async function run(): Promise<void> {
       `  + CSV download (first render)  ${csvEnd} records/s end to end (download ${(csvMs / 1000).toFixed(1)} s)  CSV/JSONL ${(csvEnd / jsonlEnd).toFixed(2)}×`,
     );
     console.log(
-      `server RSS: idle ${idleRss.toFixed(0)} MB, peak during export and downloads ${exportPeak.toFixed(0)} MB`,
+      `server RSS: idle ${idleRss.toFixed(0)} MB; peak during the export ${exportPeak.toFixed(0)} MB (+${(exportPeak - idleRss).toFixed(0)} MB over idle), during the downloads ${downloadPeak.toFixed(0)} MB (+${(downloadPeak - idleRss).toFixed(0)} MB)`,
     );
     const rawUpRate = perSecond(rawCreated, rawUploadMs);
     const upRate = perSecond(upStatus.recordsCount, uploadMs);

@@ -7,11 +7,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { CsvRenderer } from '../../../bulk/csvRender.ts';
 import {
   type BulkJob,
   bulkDir,
   csvHeader,
-  csvRecord,
   jobFiles,
   openDataKey,
   readSealedRange,
@@ -102,13 +102,14 @@ export function parseRange(header: string | undefined, total: number): { start: 
 /** The CSV rendering of a result: the header of every column seen, then one row per JSON line. */
 async function* csvOf(path: string, key: Buffer, job: BulkJob): AsyncGenerator<string> {
   yield csvHeader(job.columns);
+  const renderer = new CsvRenderer(job.columns);
   const decoder = new TextDecoder();
   let rest = '';
   for await (const chunk of readSealedRange(path, key, 'export', job.fileBytes)) {
     const lines = (rest + decoder.decode(chunk, { stream: true })).split('\n');
     rest = lines.pop() ?? '';
     let out = '';
-    for (const line of lines) if (line) out += csvRecord(job.columns, JSON.parse(line) as Record<string, unknown>);
+    for (const line of lines) if (line) out += renderer.row(JSON.parse(line) as Record<string, unknown>);
     yield out;
   }
 }
