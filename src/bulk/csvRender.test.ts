@@ -16,7 +16,13 @@ describe('bulk CSV renderer', () => {
 
   it('writes the same rows as csvRecord for any records (property)', () => {
     const key = fc.constantFrom('a', 'b', 'x.y', 'x', 'y', '', '__proto__', '1');
-    const leaf = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null));
+    const leaf = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+    );
     const value = fc.letrec((tie) => ({
       v: fc.oneof({ depthSize: 'small' }, leaf, tie('o'), fc.array(tie('v'), { maxLength: 2 })),
       o: fc.dictionary(key, tie('v'), { maxKeys: 4 }),

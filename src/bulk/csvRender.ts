@@ -55,7 +55,10 @@ export class CsvRenderer {
       const v = object[k];
       const at = this.child(node, k);
       if (v !== null && typeof v === 'object' && !Array.isArray(v) && hasKeys(v)) this.fill(v as Json, at, cells);
-      else if (at.index >= 0) cells[at.index] = csvCell(v);
+      else if (at.index >= 0) {
+        // A number or boolean never needs quotes: its text is the cell.
+        cells[at.index] = typeof v === 'number' || typeof v === 'boolean' ? String(v) : csvCell(v);
+      }
     }
   }
 }
