@@ -26,6 +26,8 @@ export interface BulkChaosOptions {
   uploads?: number;
   /** ConnectWise latency per call, so kills land mid-page too (default 0). */
   latencyMs?: number;
+  /** A kill lands at a random moment this long after the restarted server moved the job on (default 1500). */
+  killWindowMs?: number;
   log?: (s: string) => void;
 }
 
@@ -163,7 +165,7 @@ export async function runBulkChaos(options: BulkChaosOptions): Promise<BulkChaos
         if (!ready && d.toString().includes('Conduit API:')) {
           ready = true;
           resolve();
-        }
+        } else if (process.env.CHAOS_LOG_LEVEL) log(`server: ${d.toString().trim()}`);
       });
       c.stderr?.on('data', (d: Buffer) => log(`server: ${d.toString().trim()}`));
       c.on('exit', () => resolve());
@@ -221,7 +223,7 @@ export async function runBulkChaos(options: BulkChaosOptions): Promise<BulkChaos
         await sleep(50);
       }
       if (ENDED.includes(last.status)) break;
-      await sleep(Math.random() * 1500);
+      await sleep(Math.random() * (options.killWindowMs ?? 1500));
       await kill();
       killsMidJob++;
       log(`kill ${i + 1}/${options.kills}: ${last.recordsCount} records (+${last.recordsFailedCount} failed) before`);
