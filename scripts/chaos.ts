@@ -52,7 +52,8 @@ for (const store of only === 'events' ? [] : stores) {
     `${name} ${j.status} ${j.recordsCount}/${j.expected} records (${j.recordsFailedCount} failed) after ` +
     `${j.killsMidJob} kills mid-job + ${j.killedDuringStartup} during start-up, missing ${j.missingCount} ` +
     `${JSON.stringify(j.missing)}, duplicates ${j.duplicateCount} ${JSON.stringify(j.duplicates)}` +
-    `${name === 'export' ? `, out of order ${j.outOfOrder}` : ''} (${j.seconds.toFixed(0)} s)`;
+    `${name === 'export' ? `, out of order ${j.outOfOrder}` : ''}` +
+    `${j.downloadError ? `, download failed: ${j.downloadError}` : ''} (${j.seconds.toFixed(0)} s)`;
   console.log(
     `${ok ? 'PASS' : 'FAIL'} ${label}: ${line('export', report.export)}; ` +
       `${report.upload ? line('upload', report.upload) : 'no upload'} (${((Date.now() - started) / 1000).toFixed(0)} s)`,

@@ -48,6 +48,8 @@ export interface BulkChaosJobReport {
   duplicateCount: number;
   /** Export only: records after a higher id. */
   outOfOrder: number;
+  /** Export only: the download broke off (the file could not be checked). */
+  downloadError?: string;
   seconds: number;
 }
 
@@ -63,7 +65,8 @@ export function bulkChaosPassed(r: BulkChaosReport): boolean {
     j.duplicateCount === 0 &&
     j.outOfOrder === 0 &&
     j.recordsFailedCount === 0 &&
-    j.recordsCount === j.expected;
+    j.recordsCount === j.expected &&
+    j.downloadError === undefined;
   return good(r.export) && (r.upload === undefined || good(r.upload));
 }
 
@@ -181,12 +184,15 @@ export async function runBulkChaos(options: BulkChaosOptions): Promise<BulkChaos
   }
 
   let auth = '';
-  async function status(id: number): Promise<Status> {
-    const res = await fetch(`${base}/hubs/crm/bulk/${id}/status`, { headers: { authorization: auth } }).catch(
-      (e: Error) => {
-        throw new Error(`status of job ${id}: ${e.message} (server ${alive ? 'running' : 'gone'})`);
-      },
-    );
+  async function status(id: number, tries = 3): Promise<Status> {
+    let res: Response;
+    try {
+      res = await fetch(`${base}/hubs/crm/bulk/${id}/status`, { headers: { authorization: auth } });
+    } catch (e) {
+      // A kept-alive socket to the server just killed: ask again on a new one.
+      if (tries > 1) return sleep(200).then(() => status(id, tries - 1));
+      throw new Error(`status of job ${id}: ${(e as Error).message} (server ${alive ? 'running' : 'gone'})`);
+    }
     if (res.status !== 200) throw new Error(`status of job ${id}: ${res.status} ${await res.text()}`);
     return (await res.json()) as Status;
   }
@@ -286,16 +292,22 @@ export async function runBulkChaos(options: BulkChaosOptions): Promise<BulkChaos
     if (submitted.status !== 200) throw new Error(`export refused: ${submitted.status} ${await submitted.text()}`);
     const exportId = ((await submitted.json()) as { id: number }).id;
     const ex = await killRepeatedly(exportId);
-    const file = await fetch(`${base}/hubs/crm/bulk/${exportId}/contacts`, {
-      headers: { authorization: auth, accept: 'application/json' },
-    });
-    const ids =
-      file.status === 200
-        ? (await file.text())
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => Number((JSON.parse(l) as { id: unknown }).id))
-        : [];
+    let ids: number[] = [];
+    let downloadError: string | undefined;
+    try {
+      const file = await fetch(`${base}/hubs/crm/bulk/${exportId}/contacts`, {
+        headers: { authorization: auth, accept: 'application/json' },
+      });
+      const text = await file.text();
+      if (file.status !== 200) downloadError = `${file.status} ${text.slice(0, 300)}`;
+      else
+        ids = text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => Number((JSON.parse(l) as { id: unknown }).id));
+    } catch (e) {
+      downloadError = `${(e as Error).message}: ${String((e as Error).cause ?? '')} (server ${alive ? 'running' : 'gone'})`;
+    }
     const exportReport = compare(
       expectedIds.map(String),
       ids.map(String),
@@ -303,6 +315,7 @@ export async function runBulkChaos(options: BulkChaosOptions): Promise<BulkChaos
       (Date.now() - started) / 1000,
       ids.filter((id, i) => i > 0 && id <= ids[i - 1]!).length,
     );
+    if (downloadError !== undefined) exportReport.downloadError = downloadError;
     log(`export: ${JSON.stringify(exportReport)}`);
     if (uploads === 0) return { export: exportReport };
 
