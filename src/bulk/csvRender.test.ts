@@ -14,6 +14,20 @@ describe('bulk CSV renderer', () => {
     expect(r.row({ company: {} })).toBe(',,,,,\r\n');
   });
 
+  it('reads a JSON line as written by the vendor: escapes, numbers in other spellings, nested and empty values', () => {
+    const columns = ['id', 'a.b', 'a.c', 's', 'e', 'n', 'list', 'empty', 't'];
+    const r = new CsvRenderer(columns);
+    const lines = [
+      '{"id":1,"a":{"b":"x, y","c":2.50},"s":"q\\"uote","e":"\\u00e9","n":null,"list":[1,"a"],"empty":{},"t":true}',
+      '{"id":1e2,"list":[{"v":"\\/"}],"a":{"b":[ 1 ]}}',
+      '{"id":2,"list":[1.0,-0,{"k":[]}],"s":" padded "}',
+    ];
+    for (const line of lines) {
+      expect(r.line(line)).toBe(csvRecord(columns, JSON.parse(line) as Json));
+    }
+    expect(r.line(lines[0]!)).toBe('1,"x, y",2.5,"q""uote",é,,"[1,""a""]",{},true\r\n');
+  });
+
   it('writes the same rows as csvRecord for any records (property)', () => {
     const key = fc.constantFrom('a', 'b', 'x.y', 'x', 'y', '', '__proto__', '1');
     const leaf = fc.oneof(
@@ -36,7 +50,12 @@ describe('bulk CSV renderer', () => {
         const parse = (r: Json) => JSON.parse(JSON.stringify(r)) as Json;
         for (const r of seen) addColumns(columns, known, parse(r));
         const renderer = new CsvRenderer(columns);
-        for (const r of [...seen, ...later].map(parse)) expect(renderer.row(r)).toBe(csvRecord(columns, r));
+        for (const r of [...seen, ...later].map(parse)) {
+          expect(renderer.row(r)).toBe(csvRecord(columns, r));
+          // From the JSON line's text: the same row, whether compact or spaced out.
+          expect(renderer.line(JSON.stringify(r))).toBe(csvRecord(columns, r));
+          expect(renderer.line(JSON.stringify(r, null, 1).replaceAll('\n', ' '))).toBe(csvRecord(columns, r));
+        }
       }),
       { numRuns: 300 },
     );

@@ -58,6 +58,9 @@ describe('bulk page → JSON Lines without parsing', () => {
     expect(split('[{"id":1,\n"a":2}]')).toBeUndefined(); // a line break between tokens would split the line
     expect(split(`[{"id":1,"a":${'['.repeat(100)}${']'.repeat(100)}}]`)).toBeUndefined();
     expect(split('[{"id":1,"a":"cut')).toBeUndefined();
+    // Not JSON (the parse says what is wrong): a raw control character in a string, a bare word.
+    expect(split('[{"id":1,"a":"tab\there"}]')).toBeUndefined();
+    expect(split('[{"id":1,"a":undefined}]')).toBeUndefined();
     // A line break between records is fine.
     expect(split('[\n{"id":1},\r\n{"id":2}\n]')!.ids).toEqual([1, 2]);
   });

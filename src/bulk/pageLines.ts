@@ -23,6 +23,10 @@ const NINE = 0x39;
 const MAX_DEPTH = 64;
 const MAX_SHAPES = 10_000;
 
+/** Bytes that may make up a number, true, false or null outside strings. */
+const SCALAR = new Uint8Array(256);
+for (const c of '0123456789+-.eEtrufalsn') SCALAR[c.charCodeAt(0)] = 1;
+
 export interface PageLines {
   /** The records, each its own bytes followed by `\n`. */
   lines: Buffer;
@@ -97,10 +101,10 @@ export function pageLines(page: Buffer, idField: string, shapes: ShapeMemo): Pag
       let b = 0;
       while (i < n) {
         b = page[i] as number;
-        if (b === QUOTE || b === BACKSLASH) break;
+        if (b === QUOTE || b === BACKSLASH || b < 0x20) break;
         i++;
       }
-      if (i >= n) return undefined;
+      if (i >= n || b < 0x20) return undefined; // a raw control character: not JSON, the parse says so
       if (b === BACKSLASH) {
         i += 2;
         continue;
@@ -182,6 +186,7 @@ export function pageLines(page: Buffer, idField: string, shapes: ShapeMemo): Pag
       recordId = i - start <= 15 && (after === COMMA || after === CLOSE_BRACE || isSpace(after)) ? v : Number.NaN;
       idNext = false;
     } else {
+      if (!SCALAR[b]) return undefined; // not a number, true, false or null: the parse says what is wrong
       if (idNext) {
         recordId = Number.NaN; // not a plain integer: the ordinary path decides
         idNext = false;

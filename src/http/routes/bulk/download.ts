@@ -109,7 +109,7 @@ async function* csvOf(path: string, key: Buffer, job: BulkJob): AsyncGenerator<s
     const lines = (rest + decoder.decode(chunk, { stream: true })).split('\n');
     rest = lines.pop() ?? '';
     let out = '';
-    for (const line of lines) if (line) out += renderer.row(JSON.parse(line) as Record<string, unknown>);
+    for (const line of lines) if (line) out += renderer.line(line);
     yield out;
   }
 }
