@@ -26,7 +26,8 @@ const ConfigSchema = Type.Object({
   ),
   CONDUIT_MASTER_KEY_PREVIOUS: Type.Optional(
     Type.String({
-      description: 'Comma list of older master keys still accepted for reading during a key rotation (docs/security.md)',
+      description:
+        'Comma list of older master keys still accepted for reading during a key rotation (docs/security.md)',
     }),
   ),
   CONDUIT_UPSTREAM_ALLOW: Type.String({
