@@ -2,8 +2,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { ScopedPostgresDialect } from './pgIntrospector.ts';
 import type { Tables } from './tables.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -39,7 +40,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       max: 10,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
-    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Tables>({ dialect: new ScopedPostgresDialect({ pool }) });
     return { db, dialect: 'postgres', schema, close: () => db.destroy() };
   }
   const file = options.sqliteFile ?? ':memory:';
