@@ -2,3 +2,4 @@ import './capabilities/hub.ts';
 import './capabilities/web.ts';
 import './capabilities/events.ts';
 import './capabilities/bulk.ts';
+import './capabilities/operations.ts';

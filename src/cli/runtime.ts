@@ -1,6 +1,7 @@
 // Wires configuration, store, secrets and clients into the dependencies every role shares.
 import { join } from 'node:path';
 import pino from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import type { Config } from '../config/index.ts';
 import { loadElementCatalog } from '../elements/index.ts';
 import { REDACT_PATHS, serializeRequest } from '../http/index.ts';
@@ -15,13 +16,27 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** LOG_FORMAT=auto is pretty for a person at a terminal and JSON for a log collector (pipe, file, journald). */
+export function chooseLogFormat(setting: Config['LOG_FORMAT'], stdoutIsTTY: boolean): 'json' | 'pretty' {
+  if (setting === 'auto') return stdoutIsTTY ? 'pretty' : 'json';
+  return setting;
+}
+
 export function createLogger(config: Config, destination?: pino.DestinationStream) {
   const options = {
     level: config.LOG_LEVEL,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     serializers: { req: serializeRequest },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const out = destination ?? pino.destination(1);
+  if (chooseLogFormat(config.LOG_FORMAT, Boolean(process.stdout.isTTY)) === 'json') return pino(options, out);
+  // Formatted in-process, line by line (no transport worker thread); redaction has happened before.
+  const format = prettyFactory({
+    colorize: !destination && Boolean(process.stdout.isTTY),
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
+  return pino(options, { write: (line: string) => out.write(format(line)) });
 }
 
 export async function openRuntime(config: Config, overrides: { pgSchema?: string } = {}): Promise<Runtime> {

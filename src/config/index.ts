@@ -158,6 +158,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const withDefaults = Value.Default(ConfigSchema, picked);
   const converted = Value.Convert(ConfigSchema, withDefaults);
+  CONDUIT_RETENTION_DAYS: Type.Number({
+    default: 30,
+    minimum: 0.0001,
+    description: 'Days kept: older trace logs, delivered notifications, event items and ended bulk jobs are pruned',
+  }),
+  CONDUIT_METRICS_TOKEN: Type.Optional(
+    Type.String({ minLength: 16, description: 'When set, GET /metrics requires Authorization: Bearer <token>' }),
+  ),
+  LOG_FORMAT: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+    default: 'auto',
+    description: 'Log lines as JSON or pretty text; auto: pretty when stdout is a terminal',
+  }),
   const problems = [...Value.Errors(ConfigSchema, converted)].map((e) => {
     const name = e.path.replace(/^\//, '');
     return `${name || 'config'}: ${e.message}${e.value === undefined ? '' : shownValue(name, e.value)}`;

@@ -4,6 +4,7 @@
 // `perInstance` of the `concurrency` slots, so other instances keep flowing.
 import { Agent } from 'undici';
 import type { ElementDefinition } from '../elements/index.ts';
+import { recordDelivery } from '../metrics/index.ts';
 import { loadInstanceConfig, type PlatformDeps } from '../platform/index.ts';
 import { checkOutboundUrl, guardedConnector } from '../security/index.ts';
 import { type AttemptOutcome, claimDeliveries, eventsDb, type Notification, recordAttempts } from '../store/events.ts';
@@ -200,6 +201,7 @@ export function startDispatcher(deps: PlatformDeps, options: DispatcherOptions):
       durationMs: performance.now() - started,
       next,
     });
+    recordDelivery(next.status === 'pending' ? 'retry' : next.status);
   }
 
   async function flush(): Promise<void> {

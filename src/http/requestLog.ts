@@ -9,8 +9,21 @@ const POOL_IDS = 512;
 let pool = Buffer.alloc(0);
 let offset = 0;
 
+/** What a caller's X-Request-Id may be to be used as ours: at most 128 of [A-Za-z0-9._:-] (safe in logs and headers). */
+const CALLER_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The request's id: the caller's X-Request-Id when it is valid (so a proxy's id follows the request into our logs
+ * and comes back as Elements-Request-Id), else 24 hex characters of fresh randomness.
+ */
+export function newRequestId(req?: { headers?: Record<string, string | string[] | undefined> }): string {
+  const given = req?.headers?.['x-request-id'];
+  if (typeof given === 'string' && CALLER_ID.test(given)) return given;
+  return freshRequestId();
+}
+
 /** 24 hex characters of randomness; entropy is drawn in blocks instead of one system call per request. */
-export function newRequestId(): string {
+function freshRequestId(): string {
   if (offset + ID_BYTES > pool.length) {
     pool = randomBytes(ID_BYTES * POOL_IDS);
     offset = 0;
@@ -31,6 +44,8 @@ class LazyChildLogger {
     private readonly parent: FastifyBaseLogger,
     private readonly bindings: Bindings,
     private readonly options: ChildLoggerOptions,
+    /** A probe's request (health, readiness, metrics): its info lines (Fastify's access log) go out at debug. */
+    private readonly probe = false,
   ) {}
 
   get level(): string {
@@ -46,7 +61,8 @@ class LazyChildLogger {
     return this.#child;
   }
 
-  private log(level: Level, args: unknown[]): void {
+  private log(asked: Level, args: unknown[]): void {
+    const level = this.probe && asked === 'info' ? 'debug' : asked;
     const enabled = (this.parent as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
     if (!this.#child && enabled && !enabled.call(this.parent, level)) return;
     (this.real()[level] as LogFn)(...args);
@@ -77,12 +93,22 @@ class LazyChildLogger {
   }
 }
 
+/** Paths polled by load balancers and Prometheus: logged at debug so they do not drown the access log. */
+const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function isProbePath(url: string | undefined): boolean {
+  if (!url) return false;
+  const q = url.indexOf('?');
+  return PROBE_PATHS.has(q < 0 ? url : url.slice(0, q));
+}
+
 export function lazyChildLogger(
   parent: FastifyBaseLogger,
   bindings: Bindings,
   options: ChildLoggerOptions,
+  rawRequest?: { url?: string },
 ): FastifyBaseLogger {
-  return new LazyChildLogger(parent, bindings, options) as unknown as FastifyBaseLogger;
+  return new LazyChildLogger(parent, bindings, options, isProbePath(rawRequest?.url)) as unknown as FastifyBaseLogger;
 }
 
 /** Query parameters whose values are secrets; their values never reach a log line (matched case-insensitively). */

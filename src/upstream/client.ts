@@ -1,6 +1,7 @@
 // Outbound HTTP to vendors: keep-alive pools, timeouts, jittered retries honouring Retry-After, the shared
 // rate budget and the SSRF guard on every connection. Failures are values, marked retryable or not.
 import { Agent, errors as undiciErrors } from 'undici';
+import { recordBudgetWait, recordUpstreamTry } from '../metrics/index.ts';
 import { guardedConnector, type OutboundPolicy } from '../security/index.ts';
 import { scanJson } from './completeness.ts';
 import { createRateBudget, type RateBudget } from './rateBudget.ts';
@@ -285,7 +286,10 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
         };
       };
       for (let i = 0; i <= maxRetries; i++) {
-        if (req.budgetKey && !(await budget.acquire(req.budgetKey, deadlineAt))) {
+        const waitFrom = performance.now();
+        const granted = !req.budgetKey || (await budget.acquire(req.budgetKey, deadlineAt));
+        recordBudgetWait(req.budgetKey, performance.now() - waitFrom);
+        if (!granted) {
           if (last) return last;
           return {
             ok: false,
@@ -307,6 +311,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
           return deadlinePassed();
         }
         const result: UpstreamResult = received.ok ? verifyBody(received.response, idempotent, host) : received;
+        recordUpstreamTry(req.budgetKey, received.ok ? received.response.status : received.error.code, tries > 1);
         trace?.(
           traceEntry(
             req,
