@@ -11,6 +11,7 @@ import { answerClientError, errorHandler, sendError } from './errors.ts';
 import { lazyChildLogger, newRequestId } from './requestLog.ts';
 import { elementRoutes } from './routes/elements/index.ts';
 import { healthRoutes } from './routes/health.ts';
+import { hubAddressedUrl } from './routes/hub/addressing.ts';
 import { instanceRoutes } from './routes/instances/index.ts';
 
 export const API_PREFIX = '/elements/api-v2';
@@ -77,6 +78,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit,
     clientErrorHandler: answerClientError,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Bare object paths (`/contacts`) with an Element token reach the hub (docs/hub.md, PLATFORM_ROUTE_NAMES).
+    rewriteUrl: (req) => hubAddressedUrl(API_PREFIX, req.url ?? '/', req.headers.authorization),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Query strings and params are text, so coerce them; JSON bodies are typed, so a string is never an array.

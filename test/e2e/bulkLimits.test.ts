@@ -58,7 +58,7 @@ describe(`bulk retention and quota (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'}
   });
 
   it('the OpenAPI document lists the bulk operations', async () => {
-    const doc = await f.hub('GET', '/instances/docs');
+    const doc = await f.hub('GET', '/instances/docs?format=openapi3');
     expect(doc.status).toBe(200);
     const paths = doc.body.paths as Record<string, Record<string, unknown>>;
     expect(paths['/hubs/crm/bulk/query']?.post).toBeDefined();

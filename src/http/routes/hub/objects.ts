@@ -6,6 +6,7 @@ import { type ElementResource, resourceModel } from '../../../elements/index.ts'
 import { AppFailure, appError } from '../../../errors/index.ts';
 import type { PlatformDeps } from '../../../platform/index.ts';
 import { AnyObject, errorResponses } from '../../schemas.ts';
+import { type HeliumObject, vdrObjectNames } from './addressing.ts';
 import { hubInstance } from './instance.ts';
 
 const nativeType: Record<string, string> = {
@@ -38,6 +39,26 @@ export function objectMetadata(r: ElementResource) {
   };
 }
 
+const HeliumEntry = Type.Object({
+  name: Type.String(),
+  vendorName: Type.String(),
+  type: Type.Union([Type.Literal('vendor'), Type.Literal('ceCanonical'), Type.Literal('vdr')]),
+});
+
+/**
+ * `Elements-Version: Helium` object list: each hub resource as `ceCanonical` (vendorName: the ConnectWise model),
+ * each ConnectWise path behind one as `vendor` (reachable read-only as a pass-through), then the `vdr` entries.
+ */
+export function heliumObjects(resources: readonly ElementResource[], vdrs: readonly HeliumObject[]): HeliumObject[] {
+  const canonical = resources.map((r) => ({ name: r.name, vendorName: r.vendorName, type: 'ceCanonical' as const }));
+  const vendor = resources.map((r) => ({
+    name: r.vendorPath.replace(/^\/+/, ''),
+    vendorName: r.vendorName,
+    type: 'vendor' as const,
+  }));
+  return [...canonical, ...vendor, ...vdrs];
+}
+
 export function objectsRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
@@ -46,12 +67,15 @@ export function objectsRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
         config: { auth: 'element' },
         schema: {
           params: Type.Object({ hub: Type.String() }),
-          response: { 200: Type.Array(Type.String()), ...errorResponses },
+          headers: Type.Object({ 'elements-version': Type.Optional(Type.String({ maxLength: 50 })) }),
+          response: { 200: Type.Union([Type.Array(HeliumEntry), Type.Array(Type.String())]), ...errorResponses },
         },
       },
       async (request, reply) => {
         const call = await hubInstance(deps, request, reply, { allowDisabled: true });
-        return (deps.catalog.find(call.instance.elementKey)?.resources ?? []).map((r) => r.name);
+        const resources = deps.catalog.find(call.instance.elementKey)?.resources ?? [];
+        if (request.headers['elements-version']?.toLowerCase() !== 'helium') return resources.map((r) => r.name);
+        return heliumObjects(resources, await vdrObjectNames(deps, call.instance.id));
       },
     );
     app.get(

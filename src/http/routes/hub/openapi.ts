@@ -1,8 +1,18 @@
-// OpenAPI 3 for an element's hub resources, generated from the element definition's models.
+// API docs of an element's hub resources, generated from the element definition's models. One OpenAPI 3.1
+// document is built (elementOpenApi); Swagger 2.0, Cloud Elements' format, is converted from it (swagger2.ts), so
+// whatever is merged in (DocsExtra) appears in both.
 import { bulkOpenApiPaths, bulkSchemas } from '../../../bulk/openapi.ts';
 import { type ElementDefinition, resourceModel } from '../../../elements/index.ts';
 
 type Doc = Record<string, unknown>;
+
+/** Paths and schemas another module adds to the docs (OpenAPI 3 style, `#/components/schemas/…` refs). */
+export interface DocsExtra {
+  paths: Record<string, Doc>;
+  schemas: Record<string, unknown>;
+  /** Tag descriptions for the tags the paths use. */
+  tags?: { name: string; description?: string }[];
+}
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
@@ -39,6 +49,18 @@ const listHeaders = {
   'Elements-Total-Count': { schema: { type: 'integer' } },
 };
 
+/** `incidents/comments` → `IncidentsComments` (operationIds). */
+const pascal = (text: string) =>
+  text
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]?.toUpperCase() + w.slice(1))
+    .join('');
+
+/**
+ * The operations of one resource or child resource. `label` names what the summaries talk about (`comments of an
+ * incident` for a child, so a child's list is never labelled as its parent's).
+ */
 function operations(
   tag: string,
   model: string,
@@ -46,6 +68,8 @@ function operations(
   base: string,
   params: unknown[],
   idName: string,
+  label: string = tag,
+  opName: string = pascal(tag),
 ): Record<string, Doc> {
   const paths: Record<string, Doc> = {};
   const collection: Doc = {};
@@ -55,7 +79,8 @@ function operations(
   if (methods.includes('list')) {
     collection.get = {
       tags: [tag],
-      summary: `List ${tag}`,
+      summary: `List ${label}`,
+      operationId: `list${opName}`,
       parameters: [...params, ...listParams],
       responses: {
         200: { description: 'OK', headers: listHeaders, content: json({ type: 'array', items: schemaRef }) },
@@ -66,7 +91,8 @@ function operations(
   if (methods.includes('create')) {
     collection.post = {
       tags: [tag],
-      summary: `Create ${tag}`,
+      summary: `Create ${label}`,
+      operationId: `create${opName}`,
       parameters: [...params, { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
       requestBody: { required: true, content: json(schemaRef) },
       responses: { 200: { description: 'Created', content: json(schemaRef) }, ...errors },
@@ -75,7 +101,8 @@ function operations(
   if (methods.includes('attach')) {
     collection.put = {
       tags: [tag],
-      summary: `Attach to ${tag}`,
+      summary: `Attach to ${label}`,
+      operationId: `attach${opName}`,
       parameters: params,
       requestBody: { required: true, content: json({ type: 'object', properties: { id: { type: 'integer' } } }) },
       responses: { 200: { description: 'OK', content: json(schemaRef) }, ...errors },
@@ -85,7 +112,8 @@ function operations(
   if (methods.includes('get')) {
     item.get = {
       tags: [tag],
-      summary: `Get one of ${tag}`,
+      summary: `Get one of ${label}`,
+      operationId: `get${opName}ById`,
       parameters: withId,
       responses: { 200: { description: 'OK', content: json(schemaRef) }, ...errors },
     };
@@ -93,7 +121,8 @@ function operations(
   if (methods.includes('replace')) {
     item.put = {
       tags: [tag],
-      summary: `Replace (merge) one of ${tag}`,
+      summary: `Replace (merge) one of ${label}`,
+      operationId: `replace${opName}ById`,
       parameters: withId,
       requestBody: { required: true, content: json(schemaRef) },
       responses: { 200: { description: 'OK', content: json(schemaRef) }, ...errors },
@@ -102,7 +131,8 @@ function operations(
   if (methods.includes('update')) {
     item.patch = {
       tags: [tag],
-      summary: `Update one of ${tag}`,
+      summary: `Update one of ${label}`,
+      operationId: `update${opName}ById`,
       parameters: withId,
       requestBody: { required: true, content: json(schemaRef) },
       responses: { 200: { description: 'OK', content: json(schemaRef) }, ...errors },
@@ -111,7 +141,8 @@ function operations(
   if (methods.includes('delete')) {
     item.delete = {
       tags: [tag],
-      summary: `Delete one of ${tag}`,
+      summary: `Delete one of ${label}`,
+      operationId: `delete${opName}ById`,
       parameters: withId,
       responses: { 200: { description: 'Deleted' }, ...errors },
     };
@@ -122,7 +153,8 @@ function operations(
     paths[`${base}/count`] = {
       get: {
         tags: [tag],
-        summary: `Count ${tag}`,
+        summary: `Count ${label}`,
+        operationId: `count${opName}`,
         parameters: [...params, listParams[0]],
         responses: {
           200: { description: 'OK', content: json({ type: 'object', properties: { count: { type: 'integer' } } }) },
@@ -134,7 +166,48 @@ function operations(
   return paths;
 }
 
-export function elementOpenApi(def: ElementDefinition, serverUrl: string): Doc {
+/** OpenAPI 3.1 rendering of a 3.0-style schema: `nullable` becomes a `null` type, an empty `required` goes. */
+export function schema31(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(schema31);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  const { nullable, ...rest } = schema as Record<string, unknown>;
+  for (const [key, value] of Object.entries(rest)) {
+    if (key === 'required' && Array.isArray(value) && value.length === 0) continue;
+    // Maps of names to schemas (properties, definitions) are walked name by name; everything else as a schema.
+    out[key] =
+      key === 'properties' && value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, schema31(v)]))
+        : key === 'example' || key === 'enum' || key === 'default'
+          ? value
+          : schema31(value);
+  }
+  if (nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
+  return out;
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
+
+/** Gives every operation without one an operationId from its method and path; all ids unique. */
+function withOperationIds(paths: Record<string, Doc>): void {
+  const seen = new Set<string>();
+  for (const [path, item] of Object.entries(paths)) {
+    for (const method of METHODS) {
+      const op = item[method] as Doc | undefined;
+      if (!op) continue;
+      let id =
+        typeof op.operationId === 'string'
+          ? op.operationId
+          : `${method}${pascal(path.replace(/\{([^}]+)\}/g, 'by $1').replace(/^\/hubs\/[^/]+/, ''))}`;
+      for (let n = 2; seen.has(id); n++) id = `${String(op.operationId ?? id).replace(/\d+$/, '')}${n}`;
+      seen.add(id);
+      op.operationId = id;
+    }
+  }
+}
+
+/** The element's docs as OpenAPI 3.1, with `extras` merged in (their paths and schemas win on a clash). */
+export function elementOpenApi(def: ElementDefinition, serverUrl: string, extras: readonly DocsExtra[] = []): Doc {
   const paths: Record<string, Doc> = {};
   const schemas: Record<string, unknown> = {
     Error: {
@@ -144,13 +217,16 @@ export function elementOpenApi(def: ElementDefinition, serverUrl: string): Doc {
         code: { type: 'string' },
         message: { type: 'string' },
         providerMessage: { type: 'string' },
+        field: { type: 'string' },
       },
       required: ['requestId', 'message'],
     },
   };
+  const tags: { name: string; description?: string }[] = [];
   for (const r of def.resources) {
     const { name: _n, vendorName: _v, ...model } = resourceModel(r);
     schemas[r.name] = { ...model, additionalProperties: true };
+    tags.push({ name: r.name, description: `${r.label ?? r.name} (ConnectWise ${r.vendorName}, ${r.vendorPath})` });
     Object.assign(paths, operations(r.name, r.name, r.methods, `/hubs/${def.hub}/${r.name}`, [], 'id'));
     for (const c of r.children ?? []) {
       const childModel = `${r.name}-${c.name}`;
@@ -169,6 +245,8 @@ export function elementOpenApi(def: ElementDefinition, serverUrl: string): Doc {
           `/hubs/${def.hub}/${r.name}/{id}/${c.name}`,
           [idParam('id')],
           `${c.name.replace(/-/g, '')}Id`,
+          `${c.name} of one ${r.name} record`,
+          pascal(`${r.name} ${c.name}`),
         ),
       );
     }
@@ -177,25 +255,54 @@ export function elementOpenApi(def: ElementDefinition, serverUrl: string): Doc {
     get: {
       tags: ['discovery'],
       summary: 'Object names',
-      responses: { 200: { description: 'OK', content: json({ type: 'array', items: { type: 'string' } }) } },
+      operationId: 'listObjects',
+      parameters: [
+        {
+          name: 'Elements-Version',
+          in: 'header',
+          schema: { type: 'string', enum: ['Helium'] },
+          description: 'Helium: [{name, vendorName, type}] with type vendor, ceCanonical or vdr',
+        },
+      ],
+      responses: { 200: { description: 'OK', content: json({ type: 'array', items: {} }) } },
     },
   };
   paths[`/hubs/${def.hub}/objects/{name}/metadata`] = {
     get: {
       tags: ['discovery'],
       summary: 'Field metadata of an object',
+      operationId: 'getObjectMetadata',
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
       responses: { 200: { description: 'OK', content: json({ type: 'object' }) } },
     },
   };
+  tags.push({ name: 'discovery', description: 'The objects this element offers and their fields' });
   const bulk = { download: def.flags.bulkDownloadEnabled ?? false, upload: def.flags.bulkUploadEnabled ?? false };
   Object.assign(paths, bulkOpenApiPaths(def.hub, bulk));
-  if (bulk.download || bulk.upload) Object.assign(schemas, bulkSchemas);
-  return {
-    openapi: '3.0.3',
+  if (bulk.download || bulk.upload) {
+    Object.assign(schemas, bulkSchemas);
+    tags.push({ name: 'bulk', description: 'Bulk export and import jobs' });
+  }
+  for (const extra of extras) {
+    Object.assign(paths, extra.paths);
+    Object.assign(schemas, extra.schemas);
+    for (const tag of extra.tags ?? []) if (!tags.some((t) => t.name === tag.name)) tags.push(tag);
+  }
+  withOperationIds(paths);
+  // Every tag an operation uses is declared once.
+  for (const item of Object.values(paths)) {
+    for (const method of METHODS) {
+      for (const tag of ((item[method] as Doc | undefined)?.tags as string[] | undefined) ?? []) {
+        if (!tags.some((t) => t.name === tag)) tags.push({ name: tag });
+      }
+    }
+  }
+  return schema31({
+    openapi: '3.1.0',
     info: { title: `${def.name} (${def.key})`, version: '2.0', description: def.description },
     servers: [{ url: serverUrl }],
     security: [{ elementAuth: [] }],
+    tags,
     components: {
       securitySchemes: {
         elementAuth: {
@@ -208,5 +315,5 @@ export function elementOpenApi(def: ElementDefinition, serverUrl: string): Doc {
       schemas,
     },
     paths,
-  };
+  }) as Doc;
 }

@@ -1,4 +1,4 @@
-// The instance's API docs (GET /instances/{id}/docs, OpenAPI 3) as a list of operations, each with a small
+// The instance's API docs (GET /instances/{id}/docs?format=openapi3) as a list of operations, each with a small
 // try-it form that calls the hub with `User <secret>, Element <token>` (the instance token pre-filled).
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { API_BASE, type ApiError, apiRequest, elementAuth, type Instance } from '../api.ts';
@@ -219,7 +219,7 @@ export function DocsPage({ id }: { id: number }) {
     const ctl = new AbortController();
     Promise.all([
       apiRequest<Instance>('GET', `/instances/${id}`, { auth, signal: ctl.signal }),
-      apiRequest<OpenApiDoc>('GET', `/instances/${id}/docs`, { auth, signal: ctl.signal }),
+      apiRequest<OpenApiDoc>('GET', `/instances/${id}/docs?format=openapi3`, { auth, signal: ctl.signal }),
     ])
       .then(([inst, docs]) => {
         if (!inst.ok) return setError(inst.error);
