@@ -35,7 +35,7 @@ export async function startServer(
     plugins: capabilities.flatMap((c) => c.plugins?.(runtime) ?? []),
     rootPlugins: capabilities.flatMap((c) => c.rootPlugins?.(runtime) ?? []),
   });
-  const created = config.CONDUIT_BOOTSTRAP ? await bootstrapIfEmpty(runtime.deps.store) : undefined;
+  const created = config.CONDUIT_BOOTSTRAP ? await bootstrapIfEmpty(runtime.deps.store, runtime.deps.box) : undefined;
   try {
     await app.listen({ host: config.HOST, port: config.PORT });
   } catch (e) {

@@ -1,28 +1,44 @@
 // The only reader of process.env: one schema for every setting, one error listing every bad one.
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { allowedValues, expectation, shownRaw, typeWord } from './messages.ts';
 
 const ConfigSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', description: 'Interface the API listens on' }),
   PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535, description: 'Port the API listens on' }),
   CONDUIT_DATA_DIR: Type.String({ default: './.conduit', description: 'SQLite file, master key file, bulk files' }),
+  CONDUIT_ENV_FILE: Type.Optional(
+    Type.String({
+      description: 'Settings file read at start instead of ./.env (KEY=value lines); the environment wins over it',
+    }),
+  ),
   CONDUIT_PUBLIC_URL: Type.Optional(
-    Type.String({ pattern: '^https?://', description: 'How the outside world reaches this server (for callbacks)' }),
+    Type.String({
+      pattern: '^https?://',
+      expected: 'an http:// or https:// URL',
+      description: 'How the outside world reaches this server (for callbacks)',
+    }),
   ),
   DATABASE_URL: Type.Optional(
     Type.String({
       pattern: '^(postgres|postgresql)://',
+      expected: 'a postgres:// or postgresql:// URL',
       description: 'PostgreSQL URL; default is SQLite in the data dir',
     }),
   ),
   DATABASE_SCHEMA: Type.Optional(
     Type.String({
       pattern: '^[a-z_][a-z0-9_]*$',
+      expected: 'a lower-case name of letters, digits and _ (not starting with a digit)',
       description: 'PostgreSQL schema for Conduit tables (created if missing)',
     }),
   ),
   CONDUIT_MASTER_KEY: Type.Optional(
-    Type.String({ pattern: '^[A-Za-z0-9+/=_-]{43,88}$', description: '32-byte key, base64 or hex (64 chars)' }),
+    Type.String({
+      pattern: '^[A-Za-z0-9+/=_-]{43,88}$',
+      expected: 'a 32-byte key, as 64 hex characters or base64',
+      description: '32-byte key, base64 or hex (64 chars)',
+    }),
   ),
   CONDUIT_MASTER_KEY_PREVIOUS: Type.Optional(
     Type.String({
@@ -116,48 +132,6 @@ const ConfigSchema = Type.Object({
       'After SIGTERM/SIGINT: how long in-flight requests and polls may finish before open connections are cut (exit 1)',
   }),
   CONDUIT_BOOTSTRAP: Type.Boolean({ default: true, description: 'Create a default organization on an empty store' }),
-  LOG_LEVEL: Type.Union(
-    [
-      Type.Literal('fatal'),
-      Type.Literal('error'),
-      Type.Literal('warn'),
-      Type.Literal('info'),
-      Type.Literal('debug'),
-      Type.Literal('trace'),
-      Type.Literal('silent'),
-    ],
-    { default: 'info' },
-  ),
-});
-
-export type Config = Static<typeof ConfigSchema>;
-
-export class ConfigError extends Error {
-  constructor(public readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/** How a bad setting's value is shown: never a secret (master keys; a database URL's user and password). */
-function shownValue(name: string, value: unknown): string {
-  if (name.startsWith('CONDUIT_MASTER_KEY')) return ' (value not shown: it is a secret)';
-  if (name === 'DATABASE_URL' && typeof value === 'string') {
-    return ` (got ${JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/i, (_m, scheme) => `${scheme ?? ''}***@`))})`;
-  }
-  return ` (got ${JSON.stringify(value)})`;
-}
-
-/** Parses settings from an env-like record; throws ConfigError listing every bad setting. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const known = Object.keys(ConfigSchema.properties);
-  const picked: Record<string, unknown> = {};
-  for (const key of known) {
-    const raw = env[key];
-    if (raw !== undefined && raw !== '') picked[key] = raw;
-  }
-  const withDefaults = Value.Default(ConfigSchema, picked);
-  const converted = Value.Convert(ConfigSchema, withDefaults);
   CONDUIT_RETENTION_DAYS: Type.Number({
     default: 30,
     minimum: 0.0001,
@@ -170,20 +144,76 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     default: 'auto',
     description: 'Log lines as JSON or pretty text; auto: pretty when stdout is a terminal',
   }),
-  const problems = [...Value.Errors(ConfigSchema, converted)].map((e) => {
-    const name = e.path.replace(/^\//, '');
-    return `${name || 'config'}: ${e.message}${e.value === undefined ? '' : shownValue(name, e.value)}`;
+  LOG_LEVEL: Type.Union(
+    [
+      Type.Literal('trace'),
+      Type.Literal('debug'),
+      Type.Literal('info'),
+      Type.Literal('warn'),
+      Type.Literal('error'),
+      Type.Literal('fatal'),
+      Type.Literal('silent'),
+    ],
+    { default: 'info', description: 'Least severe log level written (pino); silent: none' },
+  ),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Bad settings, one plain sentence each ("PORT must be a whole number from 0 to 65535; got eighty"). */
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(problems.map((p) => `conduit: ${p}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** How a bad setting's value is shown: never a secret (keys, tokens; a database URL's user and password). */
+function shownValue(name: string, value: unknown): string {
+  if (/MASTER_KEY|TOKEN|SECRET|PASSWORD/.test(name)) return '; the value is not shown (a secret)';
+  if (name === 'DATABASE_URL' && typeof value === 'string') {
+    return `; got ${shownRaw(value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/i, (_m, scheme) => `${scheme ?? ''}***@`))}`;
+  }
+  return `; got ${shownRaw(value)}`;
+}
+
+/** Parses settings from an env-like record; throws ConfigError listing every bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.keys(ConfigSchema.properties);
+  const picked: Record<string, unknown> = {};
+  for (const key of known) {
+    const raw = env[key];
+    if (raw !== undefined && raw !== '') picked[key] = raw;
+  }
+  const withDefaults = Value.Default(ConfigSchema, picked);
+  const converted = Value.Convert(ConfigSchema, withDefaults);
+  // One sentence per bad setting (a union reports each branch it tried), naming what it must be and what it was.
+  const bad = new Set([...Value.Errors(ConfigSchema, converted)].map((e) => e.path.replace(/^\//, '')));
+  const problems = [...bad].map((name) => {
+    const schema = ConfigSchema.properties[name as keyof typeof ConfigSchema.properties];
+    if (!schema) return `the configuration is invalid at ${name || 'its root'}`;
+    return `${name} must be ${expectation(schema)}${shownValue(name, env[name])}`;
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return converted as Config;
 }
 
-/** Documentation of every setting, used by the README check and `conduit serve --help`. */
-export function describeConfig(): Array<{ name: string; default: unknown; description: string }> {
+/** Documentation of every setting, used by the docs check and `conduit serve --help`. */
+export function describeConfig(): Array<{
+  name: string;
+  default: unknown;
+  description: string;
+  type: string;
+  allowed?: string[];
+  expected: string;
+}> {
   return Object.entries(ConfigSchema.properties).map(([name, schema]) => ({
     name,
     default: (schema as { default?: unknown }).default,
     description: (schema as { description?: string }).description ?? '',
+    type: typeWord(schema),
+    allowed: allowedValues(schema),
+    expected: expectation(schema),
   }));
 }
 

@@ -9,10 +9,12 @@ import { resolvePrincipal } from './auth.ts';
 import { registerBodyLimits } from './bodyLimits.ts';
 import { answerClientError, errorHandler, sendError } from './errors.ts';
 import { lazyChildLogger, newRequestId } from './requestLog.ts';
+import { authenticationRoutes } from './routes/authentication/index.ts';
 import { elementRoutes } from './routes/elements/index.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hubAddressedUrl } from './routes/hub/addressing.ts';
 import { instanceRoutes } from './routes/instances/index.ts';
+import { meRoutes } from './routes/me/index.ts';
 
 export const API_PREFIX = '/elements/api-v2';
 
@@ -127,6 +129,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       api.addHook('preHandler', async (request) => resolvePrincipal(options.deps, request));
       await api.register(instanceRoutes(options.deps));
       await api.register(elementRoutes(options.deps));
+      await api.register(authenticationRoutes(options.deps));
+      await api.register(meRoutes(options.deps));
       for (const plugin of options.plugins ?? []) await api.register(plugin);
     },
     { prefix: API_PREFIX },

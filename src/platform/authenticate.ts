@@ -18,7 +18,8 @@ export interface Principal {
   instance?: InstanceRecord;
 }
 
-export type Need = 'organization' | 'element' | 'either';
+/** 'session': a Bearer session token (sign-in by password) or User + Organization (see src/http/auth.ts). */
+export type Need = 'organization' | 'element' | 'either' | 'session';
 
 // Short-lived cache of token → instance; writes to an instance clear it (see forgetInstance).
 const instanceCache = new Map<string, { instance: InstanceRecord; at: number }>();
@@ -28,6 +29,11 @@ const CACHE_MS = 2_000;
 export function forgetInstance(tokenHash?: string): void {
   if (tokenHash) instanceCache.delete(tokenHash);
   else instanceCache.clear();
+}
+
+/** After a user secret rotation: the old secret must stop working at once, not when its cache entry ages out. */
+export function forgetUsers(): void {
+  userCache.clear();
 }
 
 async function cachedUser(store: Store, hash: string): Promise<User | undefined> {
@@ -83,13 +89,15 @@ export async function authenticate(store: Store, header: string | undefined, nee
   if (!read.ok) return unauthorized(read.message);
   const { user: userDigest, organization: orgDigest, element: tokenDigest } = read.digests;
   if (!userDigest) return unauthorized('Authorization header must include User <secret>');
-  if (need === 'organization' && !orgDigest)
+  if ((need === 'organization' || need === 'session') && !orgDigest)
     return unauthorized('Authorization header must include Organization <secret>');
   if (need === 'element' && !tokenDigest) return unauthorized('Authorization header must include Element <token>');
   if (need === 'either' && !orgDigest && !tokenDigest) {
     return unauthorized('Authorization header must include Organization <secret> or Element <token>');
   }
-  const user = await cachedUser(store, userDigest);
+  // Platform calls (an Organization part) read the user afresh, so a rotated user secret fails there at once even
+  // when another process rotated it; hub calls keep the short cache (their hot path).
+  const user = orgDigest ? await findUserBySecretHash(store.db, userDigest) : await cachedUser(store, userDigest);
   if (!user) return unauthorized('Invalid User secret');
   const principal: Principal = { organizationId: user.organizationId, user };
   if (orgDigest) {

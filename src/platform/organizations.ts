@@ -1,4 +1,4 @@
-import { generateSecret, hashSecret } from '../security/index.ts';
+import { generateSecret, hashSecret, type SecretBox } from '../security/index.ts';
 import {
   countOrganizations,
   insertOrganization,
@@ -16,10 +16,14 @@ export interface CreatedOrganization {
   userSecret: string;
 }
 
-/** Creates an organization with its first user; the secrets exist only in this return value. */
+/**
+ * Creates an organization with its first user. With the secret box, the secrets are also kept sealed so that a
+ * user who signs in by password can get them back (GET /authentication/secrets); otherwise only their hashes.
+ */
 export async function createOrganization(
   store: Store,
   input: { name: string; email?: string; firstName?: string; lastName?: string },
+  box?: SecretBox,
 ): Promise<CreatedOrganization> {
   const organizationSecret = generateSecret();
   const userSecret = generateSecret();
@@ -33,6 +37,18 @@ export async function createOrganization(
       lastName: input.lastName ?? input.name,
       secretHash: hashSecret(userSecret),
     });
+    if (box) {
+      await trx
+        .updateTable('organizations')
+        .set({ secret_sealed: box.encrypt(organizationSecret) })
+        .where('id', '=', org.id)
+        .execute();
+      await trx
+        .updateTable('users')
+        .set({ secret_sealed: box.encrypt(userSecret) })
+        .where('id', '=', user.id)
+        .execute();
+    }
     return { organizationId: org.id, organizationSecret, userId: user.id, userSecret };
   });
 }
@@ -40,6 +56,7 @@ export async function createOrganization(
 export async function createUser(
   store: Store,
   input: { organizationId: number; email?: string; firstName?: string; lastName?: string },
+  box?: SecretBox,
 ): Promise<{ user: User; userSecret: string }> {
   const userSecret = generateSecret();
   const user = await insertUser(store.db, {
@@ -49,13 +66,19 @@ export async function createUser(
     lastName: input.lastName ?? '',
     secretHash: hashSecret(userSecret),
   });
+  if (box)
+    await store.db
+      .updateTable('users')
+      .set({ secret_sealed: box.encrypt(userSecret) })
+      .where('id', '=', user.id)
+      .execute();
   return { user, userSecret };
 }
 
 export { countOrganizations, listOrganizations, type Organization };
 
 /** On an empty store, creates the default organization and returns its secrets (printed once by `serve`). */
-export async function bootstrapIfEmpty(store: Store): Promise<CreatedOrganization | undefined> {
+export async function bootstrapIfEmpty(store: Store, box?: SecretBox): Promise<CreatedOrganization | undefined> {
   if ((await countOrganizations(store.db)) > 0) return undefined;
-  return createOrganization(store, { name: 'Default', email: 'admin@conduit.local' });
+  return createOrganization(store, { name: 'Default', email: 'admin@conduit.local' }, box);
 }

@@ -30,6 +30,9 @@ export const SEALED_COLUMNS: ReadonlyArray<{ table: string; id: string; column: 
   { table: 'instances', id: 'id', column: 'token_sealed' },
   { table: 'instance_configuration', id: 'id', column: 'value', secretFlag: 'secret' },
   { table: 'bulk_jobs', id: 'id', column: 'data_key' }, // wraps the job's file key; the files stay as they are
+  { table: 'users', id: 'id', column: 'secret_sealed' },
+  { table: 'organizations', id: 'id', column: 'secret_sealed' },
+  { table: 'instances', id: 'id', column: 'provider_data_sealed' },
 ];
 
 export async function listKeyChecks(db: Kysely<Tables>, opts: { activeOnly?: boolean } = {}): Promise<KeyCheck[]> {

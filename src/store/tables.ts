@@ -6,6 +6,7 @@ export interface OrganizationsTable {
   name: string;
   secret_hash: string;
   created_at: string;
+  secret_sealed: string | null; // 0006_auth; null for organizations made before it
 }
 
 export interface UsersTable {
@@ -16,6 +17,8 @@ export interface UsersTable {
   last_name: string;
   secret_hash: string;
   created_at: string;
+  password_hash: string | null; // scrypt$N$r$p$salt$hash (0006_auth); null: no password sign-in
+  secret_sealed: string | null; // 0006_auth; null for users made before it
 }
 
 export interface InstancesTable {
@@ -36,6 +39,7 @@ export interface InstancesTable {
   cache_time_to_live: number;
   created_at: string;
   updated_at: string;
+  provider_data_sealed: string | null; // sealed JSON (0006_auth); never echoed back
 }
 
 export interface InstanceConfigurationTable {
@@ -46,9 +50,25 @@ export interface InstanceConfigurationTable {
   secret: number;
 }
 
+export interface SessionsTable {
+  id: Generated<number>;
+  token_hash: string;
+  user_id: number;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface SignInFailuresTable {
+  id: Generated<number>;
+  subject: string;
+  at: string;
+}
+
 export interface Tables {
   organizations: OrganizationsTable;
   users: UsersTable;
   instances: InstancesTable;
   instance_configuration: InstanceConfigurationTable;
+  sessions: SessionsTable;
+  sign_in_failures: SignInFailuresTable;
 }

@@ -50,7 +50,7 @@ export async function startTestServer(
     pgSchema,
     env,
     base: `${server.url}/elements/api-v2`,
-    createOrg: (name = 'Acme') => createOrganization(server.runtime.deps.store, { name }),
+    createOrg: (name = 'Acme') => createOrganization(server.runtime.deps.store, { name }, server.runtime.deps.box),
     stop,
     async close() {
       await stop();
