@@ -130,7 +130,11 @@ export async function buildProgram(target?: string): Promise<Command> {
     .action(async (opts: { name: string; email?: string; json?: boolean }) => {
       const runtime = await openRuntimeOrExit(configOrExit());
       const { createOrganization } = await import('../platform/index.ts');
-      const created = await createOrganization(runtime.deps.store, { name: opts.name, email: opts.email });
+      const created = await createOrganization(
+        runtime.deps.store,
+        { name: opts.name, email: opts.email },
+        runtime.deps.box,
+      );
       await runtime.close();
       if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
       else {
@@ -152,9 +156,8 @@ export async function buildProgram(target?: string): Promise<Command> {
       else for (const o of orgs) process.stdout.write(`${o.id}\t${o.name}\t${o.createdAt}\n`);
     });
 
-  program
-    .command('user')
-    .description('Users')
+  const user = program.command('user').description('Users');
+  user
     .command('create')
     .requiredOption('--org <id>', 'organization id')
     .option('--email <email>', 'email')
@@ -170,10 +173,11 @@ export async function buildProgram(target?: string): Promise<Command> {
         process.stderr.write(`Organization ${opts.org} does not exist\n`);
         process.exit(1);
       }
-      const { user, userSecret } = await createUser(runtime.deps.store, {
-        organizationId: orgRow.id,
-        email: opts.email,
-      });
+      const { user, userSecret } = await createUser(
+        runtime.deps.store,
+        { organizationId: orgRow.id, email: opts.email },
+        runtime.deps.box,
+      );
       await runtime.close();
       if (opts.json)
         process.stdout.write(`${JSON.stringify({ organizationId: orgRow.id, userId: user.id, userSecret })}\n`);
@@ -181,6 +185,11 @@ export async function buildProgram(target?: string): Promise<Command> {
         process.stdout.write(`User ${user.id} created in organization ${orgRow.id}.\n  User secret: ${userSecret}\n`);
     });
 
+  // Their subcommands of org and user load the platform module: only for `conduit org …` and `conduit user …`.
+  if (target === 'org' || target === 'user') {
+    const { registerAccountCommands } = await import('./users.ts');
+    registerAccountCommands(org, user, () => openRuntimeOrExit(configOrExit()));
+  }
   for (const [name, command] of Object.entries(deferred)) {
     if (name === target) (await command.register())(program);
     else program.command(name).description(command.summary);

@@ -51,6 +51,13 @@ export async function startServer(
   for (const c of capabilities) if (c.start) stops.push(await c.start(runtime, app));
   const print = opts.print ?? ((s: string) => process.stdout.write(`${s}\n`));
   print(`Conduit API: ${url}/elements/api-v2 (store: ${runtime.deps.store.dialect})`);
+  print(`Console:     ${url}/`);
+  if (!created) {
+    // The secrets were printed once, at the first start; every later start says how to get new ones.
+    print(
+      'Secrets are shown only when created. New ones: npx conduit org create --name <name>   or   npx conduit user create --org <id>',
+    );
+  }
   if (created) {
     print('Created the default organization. These secrets are shown once; keep them:');
     print(`  Organization secret: ${created.organizationSecret}`);

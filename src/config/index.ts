@@ -125,11 +125,37 @@ const ConfigSchema = Type.Object({
     minimum: 1,
     description: 'Bulk jobs one node runs at once',
   }),
+  CONDUIT_BULK_PARTITIONS: Type.Integer({
+    default: 4,
+    minimum: 1,
+    maximum: 16,
+    description: 'Id ranges a large export fetches side by side while the rate budget has room (1: one at a time)',
+  }),
   CONDUIT_SHUTDOWN_GRACE_MS: Type.Integer({
     default: 10_000,
     minimum: 0,
     description:
       'After SIGTERM/SIGINT: how long in-flight requests and polls may finish before open connections are cut (exit 1)',
+  }),
+  CONDUIT_SESSION_TTL_MIN: Type.Number({
+    default: 720,
+    minimum: 0.01,
+    description: 'Lifetime in minutes of a session token from POST /authentication (sign-in by password)',
+  }),
+  CONDUIT_SIGN_IN_FAILURES_PER_USER: Type.Integer({
+    default: 5,
+    minimum: 1,
+    description: 'Failed sign-ins of one user (e-mail) within CONDUIT_SIGN_IN_WINDOW_MIN before 429',
+  }),
+  CONDUIT_SIGN_IN_FAILURES_PER_ADDRESS: Type.Integer({
+    default: 20,
+    minimum: 1,
+    description: 'Failed sign-ins from one remote address within CONDUIT_SIGN_IN_WINDOW_MIN before 429',
+  }),
+  CONDUIT_SIGN_IN_WINDOW_MIN: Type.Number({
+    default: 15,
+    minimum: 0.01,
+    description: 'The window in minutes over which failed sign-ins are counted',
   }),
   CONDUIT_BOOTSTRAP: Type.Boolean({ default: true, description: 'Create a default organization on an empty store' }),
   CONDUIT_RETENTION_DAYS: Type.Number({
