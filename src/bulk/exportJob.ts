@@ -1,7 +1,8 @@
 // Export: ConnectWise forward-only pages (`pagination-type: forward-only`, `pageId=<last id>`, the vendor's id
-// order) so every page costs the same as the first, each page appended to the sealed result file and committed
-// with the watermark in one step. A restarted job cuts the file back to the committed length and continues after
-// the committed last id: every record lands in the file exactly once.
+// order) so every page costs the same as the first, each page appended to a sealed file and committed with the
+// watermark. A restarted job cuts the file back to the committed length and continues after the committed last
+// id: every record lands in the file exactly once. A large export may be split into id ranges fetched side by
+// side (exportParts.ts); each range is one run of `exportRange` over a file of its own.
 
 import { firstByte } from '../engine/chunks.ts';
 import { type Addressed, type EngineDeps, type EngineInstance, prepareList, stripNulls } from '../engine/index.ts';
@@ -9,9 +10,10 @@ import { linkHasNext } from '../engine/paging.ts';
 import { parseVendorJson, sendVendor } from '../engine/vendor.ts';
 import { appError, fail, ok, type Result } from '../errors/index.ts';
 import { addColumns } from './csv.ts';
+import { planParts, runPartitioned } from './exportParts.ts';
 import { jobFiles } from './files.ts';
 import { ABORTED, abortable, abortedEnd, type JobEnd, type JobEnv, jobTarget, sleep } from './jobContext.ts';
-import { type BulkJob, bulkDb, commitProgress } from './jobs.ts';
+import { type BulkJob, bulkDb, commitProgress, type PartState } from './jobs.ts';
 import { pageLines, ShapeMemo } from './pageLines.ts';
 import { SealedFileWriter } from './sealedFile.ts';
 
@@ -20,6 +22,13 @@ type Page = { hasMore: boolean } & (
   | { bytes: Buffer; records?: undefined }
   | { records: Array<Record<string, unknown>>; bytes?: undefined }
 );
+
+export interface ExportQuery {
+  where?: string;
+  fields?: string;
+  orderBy?: string;
+  pageSize: number;
+}
 
 /**
  * One forward-only page after `lastId`: the list request (CEQL translated by the hub's own translator) with
@@ -30,7 +39,7 @@ export async function forwardPage(
   engine: EngineDeps,
   instance: EngineInstance,
   target: Addressed,
-  query: { where?: string; fields?: string; pageSize: number },
+  query: ExportQuery,
   lastId: number,
   raw = false,
 ): Promise<Result<Page>> {
@@ -56,14 +65,31 @@ export async function forwardPage(
   const hasMore = records.length >= window.pageSize && (link ?? true);
   return ok({ records, hasMore });
 }
+
+/** The first record of an ordinary (offset) list page: used to find an export's lowest and highest id. */
+export async function edgeRecord(
+  engine: EngineDeps,
+  instance: EngineInstance,
+  target: Addressed,
+  query: ExportQuery,
+): Promise<Result<Record<string, unknown> | undefined>> {
+  const prepared = prepareList(engine, instance, target, { ...query, pageSize: 1, page: 1 });
+  if (!prepared.ok) return prepared;
+  const sent = await sendVendor(engine, instance, prepared.value.ctx, {
+    method: 'GET',
+    pathAndQuery: prepared.value.pathAndQuery,
+  });
+  if (!sent.ok) return sent;
+  const parsed = parseVendorJson(sent.value.body.trim() === '' ? '[]' : sent.value.body);
+  if (!parsed.ok) return parsed;
+  if (!Array.isArray(parsed.value))
+    return fail(appError('UPSTREAM_ERROR', 'ConnectWise answered a list call with something other than an array'));
+  return ok(parsed.value[0] as Record<string, unknown> | undefined);
+}
+
 const RETRIES = 5;
 /** How often a running export commits its file and watermark (and sees a cancel made on another node). */
 const COMMIT_MS = 1_000;
-
-const outOfOrder = (id: unknown, after: number): JobEnd => ({
-  status: 'FAILED',
-  infoMessage: `ConnectWise answered a record out of id order (id ${String(id)} after ${after})`,
-});
 
 /** A page kept as bytes but not splittable as it is: parsed the ordinary way. */
 function parseRecords(bytes: Buffer): Result<Array<Record<string, unknown>>> {
@@ -74,9 +100,169 @@ function parseRecords(bytes: Buffer): Result<Array<Record<string, unknown>>> {
   return ok(parsed.value as Array<Record<string, unknown>>);
 }
 
+/** What every range of one export shares. */
+export interface ExportRun {
+  env: JobEnv;
+  job: BulkJob;
+  engine: EngineDeps;
+  instance: EngineInstance;
+  target: Addressed;
+  key: Buffer;
+  idField: string;
+  pageSize: number;
+  /** The export's own `where` and `fields` (the id always among the fields). */
+  query: ExportQuery;
+  /** Drop the id from each record (it was fetched only for the watermark). */
+  dropId: boolean;
+  /** Records written exactly as ConnectWise sent them are not re-serialised. */
+  raw: boolean;
+  extractedAt: string;
+  signal: AbortSignal;
+}
+
+/** Where one range stands: moved forward only by what is committed to its file. */
+export interface RangeState {
+  /** Upper bound of ids (inclusive); null: open. */
+  hi: number | null;
+  lastId: number;
+  count: number;
+  columns: string[];
+}
+
+export type RangeEnd =
+  | { kind: 'done' }
+  /** `maxPages` pages were written and committed; there are more. */
+  | { kind: 'paused' }
+  /** A cancel was seen at a commit, or the signal fired. */
+  | { kind: 'stopped' }
+  | { kind: 'failed'; message: string };
+
+const outOfOrder = (id: unknown, after: number): RangeEnd => ({
+  kind: 'failed',
+  message: `ConnectWise answered a record out of id order (id ${String(id)} after ${after})`,
+});
+
+/** `where` limited to ids up to `hi` (the range's low bound is the forward-only `pageId`). */
+export function rangeWhere(where: string | undefined, idField: string, hi: number | null): string | undefined {
+  if (hi === null) return where;
+  const bound = `${idField} <= ${hi}`;
+  return where ? `(${where}) and ${bound}` : bound;
+}
+
+/**
+ * Appends the records after `state.lastId` (up to `state.hi`) to `writer`. About once a second, and at the end,
+ * the file is committed and `commit` is called with the state as committed; `commit` answers true to stop (a
+ * cancel). `beforeFetch` may hold a fetch back (a partition waiting for room in the rate budget).
+ */
+export async function exportRange(
+  run: ExportRun,
+  state: RangeState,
+  writer: SealedFileWriter,
+  commit: (fileBytes: number) => Promise<boolean>,
+  beforeFetch?: () => Promise<void>,
+  maxPages = Number.POSITIVE_INFINITY,
+): Promise<RangeEnd> {
+  const { engine, instance, target, idField, pageSize, job, signal } = run;
+  const query = { ...run.query, where: rangeWhere(run.query.where, idField, state.hi) };
+  const shapes = new ShapeMemo();
+  const known = new Set(state.columns);
+  const { columns } = state;
+  const hi = state.hi ?? Number.POSITIVE_INFINITY;
+
+  /** The page after `after`, retried with backoff; the last failure when retrying did not help. */
+  const fetchPage = async (after: number): Promise<Result<Page> | typeof ABORTED> => {
+    let page: Result<Page> | typeof ABORTED = fail(appError('INTERNAL', 'No attempt was made'));
+    for (let attempt = 1; attempt <= RETRIES; attempt++) {
+      if (beforeFetch) await beforeFetch();
+      if (signal.aborted) return ABORTED;
+      page = await abortable(forwardPage(engine, instance, target, query, after, run.raw), signal);
+      if (page === ABORTED || page.ok) return page;
+      if (!page.error.retryable || attempt === RETRIES) return page;
+      await sleep(500 * 2 ** attempt, signal);
+      if (signal.aborted) return ABORTED;
+    }
+    return page;
+  };
+  /** Starts a fetch whose answer may never be awaited (the range ended first): its failure is then dropped. */
+  const prefetch = (after: number) => {
+    const p = fetchPage(after);
+    p.catch(() => undefined);
+    return p;
+  };
+
+  let pending = prefetch(state.lastId);
+  let committedAt = performance.now();
+  let { lastId, count } = state;
+  for (let pages = 1; ; pages++) {
+    const page = await pending;
+    if (page === ABORTED) return { kind: 'stopped' };
+    if (!page.ok) return { kind: 'failed', message: page.error.message };
+    let data: Buffer;
+    let got: number;
+    const split = page.value.bytes ? pageLines(page.value.bytes, idField, shapes) : undefined;
+    if (split) {
+      let after = lastId;
+      for (const id of split.ids) {
+        if (id <= after || id > hi) return outOfOrder(id, after);
+        after = id;
+      }
+      for (const record of split.newShapes) addColumns(columns, known, JSON.parse(record.toString('utf8')));
+      data = split.lines;
+      got = split.count;
+      lastId = after;
+      count += got;
+    } else {
+      const parsed = page.value.records ? ok(page.value.records) : parseRecords(page.value.bytes as Buffer);
+      if (!parsed.ok) return { kind: 'failed', message: parsed.error.message };
+      const records = parsed.value;
+      const lines: string[] = [];
+      for (const record of records) {
+        const id = Number(record[idField]);
+        if (!Number.isSafeInteger(id) || id <= lastId || id > hi) return outOfOrder(record[idField], lastId);
+        lastId = id;
+        if (run.dropId) delete record[idField];
+        if (job.spec.addMetadata) {
+          record._metadata = {
+            jobId: job.id,
+            instanceId: job.instanceId,
+            objectName: job.objectName,
+            // In the range's file; the whole file's index is the position of the line.
+            recordIndex: count,
+            extractedAt: run.extractedAt,
+          };
+        }
+        addColumns(columns, known, record);
+        lines.push(JSON.stringify(record));
+        count++;
+      }
+      data = Buffer.from(lines.length > 0 ? `${lines.join('\n')}\n` : '', 'utf8');
+      got = records.length;
+    }
+    // The next page is asked for now, while this one is sealed, written and committed (one request ahead, so
+    // never more than two pages of a range in memory).
+    const more = got > 0 && got >= pageSize && page.value.hasMore;
+    const pause = more && pages >= maxPages;
+    if (more && !pause) pending = prefetch(lastId);
+    await writer.append(data);
+    // Committing (sync the file, move the watermark) about once a second rather than after every page: a crash
+    // re-fetches at most that second's pages, and a busy disk's sync no longer paces the export.
+    if (more && !pause && performance.now() - committedAt < COMMIT_MS) {
+      if (signal.aborted) return { kind: 'stopped' };
+      continue;
+    }
+    const fileBytes = await writer.commit();
+    committedAt = performance.now();
+    state.lastId = lastId;
+    state.count = count;
+    if (await commit(fileBytes)) return { kind: 'stopped' };
+    if (!more) return { kind: 'done' };
+    if (pause) return { kind: 'paused' };
+    if (signal.aborted) return { kind: 'stopped' };
+  }
+}
+
 export async function runExport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
   const { deps, signal } = env;
-  const db = bulkDb(deps.store.db);
   const t = await jobTarget(deps, job);
   if (!t.ok) return { status: 'FAILED', infoMessage: t.error.message };
   const { engine, instance, target, key } = t.value;
@@ -86,111 +272,78 @@ export async function runExport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
   const fields = spec.fields ? [...new Set([...spec.fields, idField])].join(',') : undefined;
   const dropId = spec.fields !== undefined && !spec.fields.includes(idField);
   const pageSize = Number(instance.config['pagination.max']);
-  const query = { ...(spec.where ? { where: spec.where } : {}), ...(fields ? { fields } : {}), pageSize };
-  // Records written exactly as ConnectWise sent them (no field added or removed) are not re-serialised.
-  const raw = !spec.addMetadata && !dropId;
-  const shapes = new ShapeMemo();
-
-  /** The page after `after`, retried with backoff; the last failure when retrying did not help. */
-  const fetchPage = async (after: number): Promise<Result<Page> | typeof ABORTED> => {
-    let page: Result<Page> | typeof ABORTED = fail(appError('INTERNAL', 'No attempt was made'));
-    for (let attempt = 1; attempt <= RETRIES; attempt++) {
-      page = await abortable(forwardPage(engine, instance, target, query, after, raw), signal);
-      if (page === ABORTED || page.ok) return page;
-      if (!page.error.retryable || attempt === RETRIES) return page;
-      await sleep(500 * 2 ** attempt, signal);
-      if (signal.aborted) return ABORTED;
-    }
-    return page;
-  };
-  /** Starts a fetch whose answer may never be awaited (the job ended first): its failure is then dropped. */
-  const prefetch = (after: number) => {
-    const p = fetchPage(after);
-    p.catch(() => undefined);
-    return p;
+  const run: ExportRun = {
+    env,
+    job,
+    engine,
+    instance,
+    target,
+    key,
+    idField,
+    pageSize,
+    query: { ...(spec.where ? { where: spec.where } : {}), ...(fields ? { fields } : {}), pageSize },
+    dropId,
+    raw: !spec.addMetadata && !dropId,
+    extractedAt: new Date().toISOString(),
+    signal,
   };
 
+  const w = job.watermark;
+  if (w.parts)
+    return runPartitioned(run, w.parts, {
+      merged: w.merged ?? 0,
+      resultBytes: w.resultBytes ?? 0,
+      merging: w.merging ?? false,
+    });
+  // A fresh job writes its first page, then decides once whether to split the rest into id ranges (only an
+  // export with more than a page pays the one extra request that finds the highest id).
+  const fresh = job.watermark.lastId === undefined && job.recordsCount === 0;
+  const wanted = fresh ? deps.config.CONDUIT_BULK_PARTITIONS : 1;
+
+  const db = bulkDb(deps.store.db);
+  const state: RangeState = {
+    hi: null,
+    lastId: job.watermark.lastId ?? 0,
+    count: job.recordsCount,
+    columns: [...job.columns],
+  };
+  let fileBytes = job.fileBytes;
+  const commit = async (bytes: number, parts?: PartState[]) => {
+    fileBytes = bytes;
+    const { cancelRequested } = await commitProgress(db, job.id, {
+      watermark: parts ? { parts, merged: 1, resultBytes: bytes, merging: false } : { lastId: state.lastId },
+      recordsCount: state.count,
+      recordsFailedCount: 0,
+      fileBytes: bytes,
+      columns: state.columns,
+      leaseUntil: new Date(Date.now() + env.leaseMs).toISOString(),
+    });
+    return cancelRequested;
+  };
   const writer = await SealedFileWriter.open(jobFiles(env.dir, job.id).result, key, 'export', job.fileBytes);
+  let end: RangeEnd;
   try {
-    let lastId = job.watermark.lastId ?? 0;
-    let count = job.recordsCount;
-    const columns = [...job.columns];
-    const known = new Set(columns);
-    const extractedAt = new Date().toISOString();
-    let pending = prefetch(lastId);
-    let committedAt = performance.now();
-    for (;;) {
-      const page = await pending;
-      if (page === ABORTED) return abortedEnd(signal);
-      if (!page.ok)
-        return { status: 'FAILED', infoMessage: `Export stopped after ${count} records: ${page.error.message}` };
-      let data: Buffer;
-      let got: number;
-      const split = page.value.bytes ? pageLines(page.value.bytes, idField, shapes) : undefined;
-      if (split) {
-        let after = lastId;
-        for (const id of split.ids) {
-          if (id <= after) return outOfOrder(id, after);
-          after = id;
-        }
-        for (const record of split.newShapes) addColumns(columns, known, JSON.parse(record.toString('utf8')));
-        data = split.lines;
-        got = split.count;
-        lastId = after;
-        count += got;
-      } else {
-        const parsed = page.value.records ? ok(page.value.records) : parseRecords(page.value.bytes as Buffer);
-        if (!parsed.ok)
-          return { status: 'FAILED', infoMessage: `Export stopped after ${count} records: ${parsed.error.message}` };
-        const records = parsed.value;
-        const lines: string[] = [];
-        for (const record of records) {
-          const id = Number(record[idField]);
-          if (!Number.isSafeInteger(id) || id <= lastId) return outOfOrder(record[idField], lastId);
-          lastId = id;
-          if (dropId) delete record[idField];
-          if (spec.addMetadata) {
-            record._metadata = {
-              jobId: job.id,
-              instanceId: job.instanceId,
-              objectName: job.objectName,
-              recordIndex: count,
-              extractedAt,
-            };
-          }
-          addColumns(columns, known, record);
-          lines.push(JSON.stringify(record));
-          count++;
-        }
-        data = Buffer.from(lines.length > 0 ? `${lines.join('\n')}\n` : '', 'utf8');
-        got = records.length;
-      }
-      // The next page is asked for now, while this one is sealed, written and committed (one request ahead, so
-      // still one vendor call at a time per job most of the time, and never more than two pages in memory).
-      const more = got > 0 && got >= pageSize && page.value.hasMore;
-      if (more) pending = prefetch(lastId);
-      await writer.append(data);
-      // Committing (sync the file, move the watermark) about once a second rather than after every page: a crash
-      // re-fetches at most that second's pages, and a busy disk's sync no longer paces the export.
-      if (more && performance.now() - committedAt < COMMIT_MS) {
-        if (signal.aborted) return abortedEnd(signal);
-        continue;
-      }
-      const fileBytes = await writer.commit();
-      committedAt = performance.now();
-      const { cancelRequested } = await commitProgress(db, job.id, {
-        watermark: { lastId },
-        recordsCount: count,
-        recordsFailedCount: 0,
-        fileBytes,
-        columns,
-        leaseUntil: new Date(Date.now() + env.leaseMs).toISOString(),
-      });
-      if (cancelRequested) return { status: 'CANCELLED', infoMessage: 'Cancelled' };
-      if (!more) return { status: 'COMPLETED' };
-      if (signal.aborted) return abortedEnd(signal);
+    end = await exportRange(run, state, writer, commit, undefined, wanted > 1 ? 1 : Number.POSITIVE_INFINITY);
+    if (end.kind === 'paused') {
+      const parts = await planParts(run, wanted, state, fileBytes);
+      if (parts === ABORTED) return abortedEnd(signal);
+      if (parts) {
+        // The first page stays in the result file as range 0 (done, appended); the others' files follow it.
+        if (await commit(fileBytes, parts)) return { status: 'CANCELLED', infoMessage: 'Cancelled' };
+        await writer.close();
+        return runPartitioned(run, parts, { merged: 1, resultBytes: fileBytes, merging: false });
+      } else end = await exportRange(run, state, writer, commit);
     }
   } finally {
-    await writer.close();
+    await writer.close().catch(() => undefined);
   }
+  return rangeEndToJob(end, signal, state.count);
+}
+
+/** How a range's end ends the job (a stop is a cancel or a shutdown, as the signal says). */
+export function rangeEndToJob(end: RangeEnd, signal: AbortSignal, count: number): JobEnd {
+  if (end.kind === 'done') return { status: 'COMPLETED' };
+  if (end.kind === 'failed')
+    return { status: 'FAILED', infoMessage: `Export stopped after ${count} records: ${end.message}` };
+  return signal.aborted ? abortedEnd(signal) : { status: 'CANCELLED', infoMessage: 'Cancelled' };
 }

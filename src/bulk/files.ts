@@ -18,7 +18,12 @@ export const jobFiles = (dir: string, id: number) => ({
   csv: join(dir, `${id}.csv.enc`),
   /** The uploaded file of an import. */
   upload: join(dir, `${id}.upload.enc`),
+  /** One id range of a partitioned export, appended to `result` in order when all are done. */
+  part: (i: number) => join(dir, `${id}.part${i}.jsonl.enc`),
 });
+
+/** Most id ranges an export may be split into (CONDUIT_BULK_PARTITIONS' maximum). */
+export const MAX_PARTS = 16;
 
 export function newDataKey(box: SecretBox): { key: Buffer; sealed: string } {
   const key = randomBytes(32);
@@ -31,5 +36,6 @@ export function openDataKey(box: SecretBox, sealed: string): Buffer {
 
 export async function removeJobFiles(dir: string, id: number): Promise<void> {
   const f = jobFiles(dir, id);
-  await Promise.all([removeFile(f.result), removeFile(f.csv), removeFile(f.upload)]);
+  const parts = Array.from({ length: MAX_PARTS }, (_, i) => removeFile(f.part(i)));
+  await Promise.all([removeFile(f.result), removeFile(f.csv), removeFile(f.upload), ...parts]);
 }

@@ -50,6 +50,26 @@ export interface BulkSpec {
 export interface Watermark {
   lastId?: number;
   nextIndex?: number;
+  /** A partitioned export: each id range's committed state (see exportParts.ts). */
+  parts?: PartState[];
+  /** Partitioned export: parts already appended to the result file, in order, and that file's committed bytes. */
+  merged?: number;
+  resultBytes?: number;
+  /** Partitioned export: the ranges have stopped (all done, or a cancel or failure) and are being appended. */
+  merging?: boolean;
+}
+
+/** One id range of a partitioned export: records with id in (previous part's hi, hi]; the last part is open. */
+export interface PartState {
+  hi: number | null;
+  /** The last id written to this part's file (starts at the range's low bound). */
+  lastId: number;
+  count: number;
+  /** Committed plaintext bytes of the part's file. */
+  bytes: number;
+  /** Columns first seen in this part, in order (the job's columns are the parts' in part order). */
+  columns: string[];
+  done: boolean;
 }
 
 export interface BulkJobsTable {

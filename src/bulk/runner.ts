@@ -163,7 +163,7 @@ export async function startBulkRunner(deps: PlatformDeps, options: BulkRunnerOpt
         () => Date.now(),
       );
       if (age > cutoff) continue;
-      const id = /^(\d+)\.(jsonl|csv|upload)\.enc$/.exec(name)?.[1];
+      const id = /^(\d+)\.(jsonl|csv|upload|part\d+\.jsonl)\.enc$/.exec(name)?.[1];
       if (id === undefined) {
         if (name.endsWith('.tmp')) await removeFile(path);
         continue;

@@ -71,4 +71,20 @@ describe('rate budget', () => {
     expect(await budget.acquire('a')).toBe(true);
     expect(performance.now() - started).toBeGreaterThanOrEqual(300);
   });
+
+  it('is idle only while a request could go at once: a full window, a queue or a 429 pause make it busy', async () => {
+    const budget = createRateBudget({ perMinute: 120, windowMs: 1_000, guardMs: 0 });
+    expect(budget.idle('a')).toBe(true); // never used
+    expect(await budget.acquire('a')).toBe(true);
+    expect(budget.idle('a')).toBe(true); // one of two slots left
+    expect(await budget.acquire('a')).toBe(true);
+    expect(budget.idle('a')).toBe(false); // window full
+    expect(budget.idle('b')).toBe(true);
+    const queued = budget.acquire('a');
+    await new Promise((r) => setTimeout(r, 1_050));
+    expect(await queued).toBe(true);
+    expect(budget.idle('a')).toBe(true); // the other slot of the new window
+    budget.penalize('b', 200);
+    expect(budget.idle('b')).toBe(false);
+  });
 });

@@ -16,6 +16,11 @@ export interface RateBudget {
   acquire(key: string, deadlineAt?: number): Promise<boolean>;
   /** Holds every request of the key back for `retryAfterMs` after a vendor 429. */
   penalize(key: string, retryAfterMs: number): void;
+  /**
+   * Whether a request of the key could go at once (nobody queued, a slot free, no 429 pause), taking nothing:
+   * optional extra work (bulk partitions beyond the first) sends only then, so it never queues ahead of hub calls.
+   */
+  idle(key: string): boolean;
   /** Requests allowed in any one window, and that window (guard included) in milliseconds. */
   readonly slots: number;
   readonly spanMs: number;
@@ -121,6 +126,10 @@ export function createRateBudget(options: RateBudgetOptions): RateBudget {
         s.queue.push({ resolve, deadlineAt });
         if (!s.timer) s.timer = setTimeout(() => drain(s), Math.max(1, Math.ceil(nextFree(s) - now)));
       });
+    },
+    idle(key) {
+      const s = keys.get(key);
+      return !s || (s.queue.length === 0 && nextFree(s) <= performance.now());
     },
     penalize(key, retryAfterMs) {
       const s = slotsOf(key);
