@@ -20,12 +20,17 @@ interface PlanEntry {
 
 const plans = new WeakMap<TableDef, PlanEntry[]>();
 
-/** Fields a full record renders, in the table's order (POST-only and custom fields excluded). */
+/** Fields a full record renders, in the table's order (POST-only, write-only and custom fields excluded). */
 function renderPlan(def: TableDef): PlanEntry[] {
   let plan = plans.get(def);
   if (!plan) {
     plan = Object.entries(def.fields)
-      .filter(([, spec]) => !('postOnly' in spec && spec.postOnly) && spec.t !== 'customFields')
+      .filter(
+        ([, spec]) =>
+          !('postOnly' in spec && spec.postOnly) &&
+          !('writeOnly' in spec && spec.writeOnly) &&
+          spec.t !== 'customFields',
+      )
       .map(([name, spec]) => ({ name, spec }));
     plans.set(def, plan);
   }
@@ -83,6 +88,7 @@ function renderValue(ctx: RenderContext, spec: FieldSpec, value: unknown): unkno
     case 'refs':
       return (value as StoredRef[]).map((r) => renderRef(ctx, spec.to, r));
     case 'items':
+    case 'objects':
       return (value as Record<string, unknown>[]).map((item) => {
         const out: Record<string, unknown> = {};
         for (const [k, s] of Object.entries(spec.of)) {

@@ -204,6 +204,23 @@ function convert(
         return finishCommunicationItem(ctx.db, out);
       });
     }
+    case 'objects': {
+      if (!Array.isArray(value)) return bad('must be an array');
+      return value.map((raw, i) => {
+        if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+          errs.add('InvalidField', `${name}/${i}`, `The field ${name} must be an array of objects.`);
+          return {};
+        }
+        const item = raw as Record<string, unknown>;
+        const out: Record<string, unknown> = {};
+        for (const [k, s] of Object.entries(spec.of)) {
+          const key = Object.keys(item).find((x) => x.toLowerCase() === k.toLowerCase());
+          const v = key === undefined ? undefined : convert(ctx, def, `${name}/${k}`, s, item[key], errs, draft);
+          if (v !== undefined) out[k] = v;
+        }
+        return out;
+      });
+    }
     case 'customFields': {
       if (!Array.isArray(value)) return bad('must be an array');
       const out: StoredCustomField[] = [];

@@ -21,7 +21,16 @@ export interface StoredCustomField {
 }
 
 export type FieldSpec =
-  | { t: 'string'; max?: number; required?: boolean; enum?: readonly string[]; postOnly?: boolean; readOnly?: boolean }
+  | {
+      t: 'string';
+      max?: number;
+      required?: boolean;
+      enum?: readonly string[];
+      postOnly?: boolean;
+      readOnly?: boolean;
+      /** Stored and validated, never returned (a contact's `portalPassword`). */
+      writeOnly?: boolean;
+    }
   | { t: 'int' | 'number'; required?: boolean; min?: number; max?: number; readOnly?: boolean; postOnly?: boolean }
   | { t: 'boolean'; required?: boolean; readOnly?: boolean; postOnly?: boolean }
   | { t: 'datetime'; required?: boolean; readOnly?: boolean }
@@ -31,6 +40,8 @@ export type FieldSpec =
   | { t: 'strings' }
   | { t: 'ints'; postOnly?: boolean }
   | { t: 'items'; of: Record<string, FieldSpec> }
+  /** An array of plain objects whose known properties are validated by type (a configuration's `questions`). */
+  | { t: 'objects'; of: Record<string, FieldSpec> }
   | { t: 'customFields' };
 
 export interface ParentLink {

@@ -534,5 +534,97 @@ export function generateData(db: Database, seed: number, sizes: DataSizes): void
       who(),
     );
   }
+  // Last, so the random draws of everything above (and so every earlier seed's data set) stay as they were.
+  references(l);
   l.flush(db);
+}
+
+/** The reference tables the CRM models point at (ratings, priorities, probabilities, campaigns, tax codes, …). */
+function references(l: Loader): void {
+  const named = (table: string, items: (string | [string, Record<string, unknown>])[]) => {
+    for (const item of items) {
+      const [name, extra] = typeof item === 'string' ? [item, {}] : item;
+      l.add(table, { name, ...extra });
+    }
+  };
+  named('opportunityRatings', [
+    ['Hot', { sortOrder: 1 }],
+    ['Warm', { sortOrder: 2 }],
+    ['Cold', { sortOrder: 3 }],
+  ]);
+  named('opportunityPriorities', [
+    ['High', { sortOrder: 1 }],
+    ['Medium', { sortOrder: 2, defaultFlag: true }],
+    ['Low', { sortOrder: 3 }],
+  ]);
+  named(
+    'opportunityProbabilities',
+    [10, 25, 50, 75, 90].map((p): [string, Record<string, unknown>] => [`${p}%`, { probability: p }]),
+  );
+  named('campaigns', ['Spring Newsletter', 'Trade Show 2025', 'Webinar Series']);
+  named('taxCodes', [
+    ['Taxable', { description: 'Standard rate', defaultFlag: true }],
+    ['Non-Taxable', { description: 'Exempt' }],
+  ]);
+  named('billingTerms', [
+    ['Net 30', { dueDays: 30, defaultFlag: true }],
+    ['Net 15', { dueDays: 15 }],
+    ['Due on Receipt', { dueDays: 0 }],
+  ]);
+  named('agreements', [
+    ['Managed Services', { type: 'Managed Services', chargeFirmFlag: false }],
+    ['Block Time', { type: 'Block Time', chargeFirmFlag: true }],
+  ]);
+  named('currencies', [
+    [
+      'US Dollar',
+      {
+        symbol: '$',
+        currencyCode: 'USD',
+        decimalSeparator: '.',
+        numberOfDecimals: 2,
+        thousandsSeparator: ',',
+        negativeParenthesesFlag: false,
+        displaySymbolFlag: true,
+        currencyIdentifier: 'USD',
+        displayIdFlag: false,
+        rightAlign: false,
+      },
+    ],
+  ]);
+  named('invoiceTemplates', ['Standard Invoice', 'Agreement Invoice']);
+  named('billingDeliveries', ['Email', 'Mail', 'Email and Mail']);
+  named('pricingSchedules', [['Standard', { defaultFlag: true }]]);
+  named('manufacturers', ['Dell', 'HP', 'Cisco', 'Lenovo']);
+  named('systemLocations', ['Main Office', 'Remote']);
+  named('systemDepartments', [
+    ['Service', { identifier: 'SVC' }],
+    ['Sales', { identifier: 'SLS' }],
+  ]);
+  named('documents', [['Contact photo', { fileName: 'photo.png' }]]);
+  named('emailTemplates', ['Default Invoice Email']);
+  named('marketDescriptions', ['Healthcare', 'Manufacturing', 'Professional Services']);
+  named('sicCodes', ['7371 Computer Programming Services', '8011 Offices of Doctors']);
+  named('ownershipTypes', ['Private', 'Public', 'Non-Profit']);
+  named('entityTypes', ['Corporation', 'LLC', 'Sole Proprietor']);
+  named('noteTypes', [['General', { defaultFlag: true }], 'Call', 'Meeting']);
+  named('relationships', ['Customer', 'Vendor', 'Partner']);
+  named('contactDepartments', ['IT', 'Finance', 'Operations']);
+  named('timeZoneSetups', ['Eastern Standard Time', 'Pacific Standard Time']);
+  named('calendars', ['Standard Calendar']);
+  named('scheduleStatuses', ['Firm', 'Tentative', 'Done']);
+  named('reminders', [
+    ['15 minutes', { minutes: 15 }],
+    ['1 hour', { minutes: 60 }],
+  ]);
+  named('serviceLocations', [['On-Site', { defaultFlag: true }], 'Remote', 'In-House']);
+  named('slas', [['Standard SLA', { defaultFlag: true }], 'Premium SLA']);
+  for (const board of l.list('boards')) {
+    for (const name of ['Hardware', 'Software', 'Network']) {
+      l.add('serviceSubTypes', { name, board: ref(board.id), inactiveFlag: false });
+    }
+    for (const name of ['Laptop', 'Email', 'VPN'])
+      l.add('serviceItems', { name, board: ref(board.id), inactiveFlag: false });
+    for (const name of ['Tier 1', 'Tier 2']) l.add('serviceTeams', { name, board: ref(board.id), inactiveFlag: false });
+  }
 }
