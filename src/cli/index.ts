@@ -66,6 +66,22 @@ const deferred: Record<string, { summary: string; register: () => Promise<(progr
     summary: 'Master key: status and online rotation (docs/security.md)',
     register: async () => (await import('./keys.ts')).registerKeysCommand,
   },
+  doctor: {
+    summary: 'Check store, schema, master key, data dir permissions, outbound policy, console (exit 1 on a failure)',
+    register: async () => (await import('./doctor.ts')).registerDoctorCommand,
+  },
+  instances: {
+    summary: "An organization's element instances: list, show, disable, enable, delete",
+    register: async () => (await import('./instances.ts')).registerInstancesCommand,
+  },
+  events: {
+    summary: "An instance's event log: conduit events tail --instance <id>",
+    register: async () => (await import('./eventsTail.ts')).registerEventsCommand,
+  },
+  backup: {
+    summary: 'Copy the SQLite store consistently while servers run (PostgreSQL: pg_dump)',
+    register: async () => (await import('./backup.ts')).registerBackupCommand,
+  },
 };
 
 /** The command asked for: the first word of the command line (`conduit help serve` asks for serve). */

@@ -99,10 +99,9 @@ const retentionPruned = new client.Counter({
 });
 
 // The hot path records every request: the labelled children are looked up once per (method, route, status).
-type HttpLabels = 'method' | 'route' | 'status';
 const httpChildren = new Map<
   string,
-  { count: client.Counter.Internal<HttpLabels>; time: client.Histogram.Internal<'method' | 'route'> }
+  { count: client.Counter.Internal; time: client.Histogram.Internal<'method' | 'route'> }
 >();
 
 /** One answered HTTP request; `route` is the route template (never the raw URL), `unmatched` for 404s. */

@@ -100,7 +100,9 @@ describe('CONDUIT_METRICS_TOKEN', () => {
   });
 
   it('without the bearer token: 401 JSON naming the setting', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: token }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: token }] as Array<
+      Record<string, string>
+    >) {
       const res = await fetch(`${server.url}/metrics`, { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toMatch(/json/);
