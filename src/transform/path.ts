@@ -80,7 +80,8 @@ class PathParser {
     if (src.length === 0) throw new PathError('empty path', 0);
     if (src.length > MAX_PATH_LENGTH) throw new PathError(`path longer than ${MAX_PATH_LENGTH} characters`, 0);
     if (src.startsWith('$.')) this.pos = 2;
-    const steps: Step[] = [{ kind: 'prop', name: this.name() }];
+    else if (src.startsWith('$[')) this.pos = 1;
+    const steps: Step[] = src[this.pos] === '[' ? [] : [{ kind: 'prop', name: this.name() }];
     let size = false;
     while (this.pos < src.length) {
       const c = src[this.pos];
@@ -98,7 +99,9 @@ class PathParser {
         throw new PathError(`unexpected '${c}'`, this.pos);
       }
     }
-    const root = steps[0]?.kind === 'prop' ? steps[0].name : '';
+    const first = steps[0];
+    if (first?.kind !== 'prop') throw new PathError("a path starts with a name (the record's own field)", 0);
+    const root = first.name;
     return { source: src, steps, size, plain: !size && steps.every((s) => s.kind === 'prop'), root };
   }
 

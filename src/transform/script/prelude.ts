@@ -228,48 +228,61 @@ function fatal(e) {
   return e instanceof InternalErrorCtor && (e.message === 'out of memory' || e.message === 'interrupted');
 }
 
-var userFn = null, results = null, settled = null;
+var userFn = null, results = null, settled = null, count = 0;
+
+// The runner below uses only values captured here, never prototype methods a script could have replaced.
+var reflectApply = Reflect.apply;
 
 /** Compiles the user's body as a function body; new Function keeps it from closing the wrapper early. */
 function compile(params, body) {
-  userFn = FunctionCtor.apply(null, jsonParse(params).concat(['done', 'CE', body]));
+  var names = jsonParse(params), args = [];
+  for (var k = 0; k < names.length; k++) args[k] = names[k];
+  args[names.length] = 'done';
+  args[names.length + 1] = 'CE';
+  args[names.length + 2] = body;
+  userFn = reflectApply(FunctionCtor, null, args);
 }
 /** Runs the user's function once per item; each record in its own try/catch so one bad record fails alone. */
 function runBatch(json) {
   var items = jsonParse(json);
-  results = new Array(items.length);
-  settled = new Array(items.length);
-  for (var i = 0; i < items.length; i++) {
-    (function (i) {
-      var done = function (value) {
-        if (settled[i]) return;
-        settled[i] = true;
-        try {
-          var text = jsonStringify(value === undefined ? null : value);
-          results[i] = '{"v":' + (text === undefined ? 'null' : text) + '}';
-        } catch (e) {
-          if (fatal(e)) throw e;
-          results[i] = jsonStringify({ e: 'done() was given a value that is not JSON: ' + describe(e) });
-        }
-      };
-      try {
-        userFn.apply(undefined, items[i].concat([done, CE]));
-      } catch (e) {
-        if (fatal(e)) throw e;
-        if (!settled[i]) {
-          settled[i] = true;
-          results[i] = jsonStringify({ e: describe(e), l: lineOf(e) });
-        }
-      }
-    })(i);
+  results = [];
+  settled = [];
+  count = items.length;
+  for (var i = 0; i < items.length; i++) runOne(items[i], i);
+}
+function runOne(item, i) {
+  var done = function (value) {
+    if (settled[i]) return;
+    settled[i] = true;
+    try {
+      var text = jsonStringify(value === undefined ? null : value);
+      results[i] = '{"v":' + (text === undefined ? 'null' : text) + '}';
+    } catch (e) {
+      if (fatal(e)) throw e;
+      results[i] = jsonStringify({ e: 'done() was given a value that is not JSON: ' + describe(e) });
+    }
+  };
+  var args = [];
+  for (var k = 0; k < item.length; k++) args[k] = item[k];
+  args[item.length] = done;
+  args[item.length + 1] = CE;
+  try {
+    reflectApply(userFn, undefined, args);
+  } catch (e) {
+    if (fatal(e)) throw e;
+    if (!settled[i]) {
+      settled[i] = true;
+      results[i] = jsonStringify({ e: describe(e), l: lineOf(e) });
+    }
   }
 }
 /** After pending promise jobs ran: one JSON array, a record that never called done() says so. */
 function collect() {
-  var out = [];
-  for (var i = 0; i < results.length; i++) out.push(results[i] || '{"e":"script ended without done()"}');
-  results = null; settled = null;
-  return '[' + out.join(',') + ']';
+  var out = '[';
+  for (var i = 0; i < count; i++) out += (i > 0 ? ',' : '') + (results[i] || '{"e":"script ended without done()"}');
+  results = null;
+  settled = null;
+  return out + ']';
 }
 return [compile, runBatch, collect];
 })()`;

@@ -25,6 +25,7 @@ import { PRELUDE_FILENAME, PRELUDE_SOURCE } from './prelude.ts';
 export const SANDBOX_STACK_BYTES = 64 * 1024;
 /** Source text limit for a script body. */
 export const MAX_SCRIPT_BYTES = 256 * 1024;
+const SETUP_DEADLINE_MS = 10_000;
 
 export interface ScriptError {
   code: ScriptErrorCode;
@@ -201,7 +202,11 @@ export class ScriptRuntime {
     const runtime = module.newRuntime();
     runtime.setMemoryLimit(this.limits.memoryBytes);
     runtime.setMaxStackSize(SANDBOX_STACK_BYTES);
-    runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + this.limits.cpuMs));
+    // Set-up (prelude, compiling the body) is our work, not the script's: a first run also pays for warming up the
+    // WebAssembly code, so it gets its own generous deadline.
+    runtime.setInterruptHandler(
+      shouldInterruptAfterDeadline(Date.now() + Math.max(this.limits.cpuMs, SETUP_DEADLINE_MS)),
+    );
     const context = runtime.newContext();
     const prelude = context.evalCode(PRELUDE_SOURCE, PRELUDE_FILENAME);
     if (prelude.error) {
