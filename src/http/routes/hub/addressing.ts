@@ -2,6 +2,8 @@
 // `/hubs/anything/contacts` are one call. A bare path is routed to the hub only when the caller authenticates
 // with an Element token and its first segment is not one of the platform's own route names below.
 import type { PlatformDeps } from '../../../platform/index.ts';
+import { findInstance } from '../../../store/index.ts';
+import { commonResourceObjects } from '../../../transformations/docs.ts';
 
 /**
  * Every first path segment under /elements/api-v2 that belongs to the platform (never to the hub), plus the root
@@ -59,6 +61,7 @@ export interface HeliumObject {
  * Hook for virtual data resources: the object names transformations define for this instance, listed by the
  * Helium `/objects` as `type: "vdr"`. Returns none until transformations exist.
  */
-export async function vdrObjectNames(_deps: PlatformDeps, _instanceId: number): Promise<HeliumObject[]> {
-  return [];
+export async function vdrObjectNames(deps: PlatformDeps, instanceId: number): Promise<HeliumObject[]> {
+  const instance = await findInstance(deps.store.db, instanceId);
+  return instance ? commonResourceObjects(deps, instance) : [];
 }

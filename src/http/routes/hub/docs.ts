@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppFailure, appError } from '../../../errors/index.ts';
 import type { PlatformDeps } from '../../../platform/index.ts';
 import type { InstanceRecord } from '../../../store/index.ts';
+import { commonResourceDocs } from '../../../transformations/docs.ts';
 import { API_PREFIX } from '../../app.ts';
 import { addressedInstance } from '../../auth.ts';
 import { AnyObject, errorResponses, IdParam } from '../../schemas.ts';
@@ -21,8 +22,9 @@ function serverUrl(deps: PlatformDeps, request: FastifyRequest): string {
  * Paths and schemas other modules add to an element's docs (e.g. common resources), in OpenAPI 3 style; they
  * appear in both formats. `instance` is absent for the element-level docs.
  */
-async function docsExtras(_deps: PlatformDeps, _instance?: InstanceRecord): Promise<DocsExtra[]> {
-  return [];
+async function docsExtras(deps: PlatformDeps, instance?: InstanceRecord): Promise<DocsExtra[]> {
+  const def = instance && deps.catalog.find(instance.elementKey);
+  return instance && def ? [await commonResourceDocs(deps, def, instance)] : [];
 }
 
 const DocsQuery = Type.Object({
