@@ -1,14 +1,20 @@
-// Import: the uploaded records written one by one through the hub's write path (create = POST with an
-// Idempotency-Key per record, update = the hub's PATCH → JSON-Patch), within the instance's rate budget.
-// Progress (next record index, counts, failures) is committed in small batches; a restarted job continues
-// from the committed index, and the per-record Idempotency-Key turns a repeated create into a replay.
+// Import: the uploaded records written one by one through the hub's write path (create = POST, update = the
+// hub's PATCH → JSON-Patch), within the instance's rate budget. Progress (next record index, counts, failures)
+// is committed in small batches; a restarted job continues from the committed index, and creates a killed run
+// may have sent (claimed in the watermark before sending, interruptedCreate.ts) are looked up, not repeated.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { type Addressed, createRecord, resolveHubTarget, updateRecord } from '../engine/index.ts';
 import { listParsed } from '../engine/read.ts';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.ts';
 import { jobFiles } from './files.ts';
 import { readRecords } from './importReader.ts';
-import { interruptedCreates, settleInterruptedCreate } from './interruptedCreate.ts';
+import {
+  CLAIM_AHEAD,
+  type Claim,
+  interruptedCreates,
+  openClaims,
+  settleInterruptedCreate,
+} from './interruptedCreate.ts';
 import { abortedEnd, type JobEnd, type JobEnv, type JobTarget, jobTarget } from './jobContext.ts';
 import { type BulkJob, type BulkRecordError, bulkDb, commitProgress, insertErrors } from './jobs.ts';
 import { readSealedRange } from './sealedFile.ts';
@@ -79,18 +85,17 @@ async function existingId(t: JobTarget, record: Json, identifier: string): Promi
 async function writeOne(
   job: BulkJob,
   t: JobTarget,
-  index: number,
   record: Json,
-  interrupted = false,
+  /** When a killed run may have sent this record's create: the time of the claim that covered it. */
+  claimedAt?: string,
 ): Promise<Result<unknown>> {
   const action = job.spec.action ?? 'create';
   const idField = t.target.endpoint.idField;
   const create = async () => {
     const body = writable(record, idField);
-    const key = `bulk:${job.id}:${index}`;
-    // A killed run sent this create and never stored the answer: find out whether ConnectWise has it.
-    const settled = interrupted ? await settleInterruptedCreate(t, key, body) : undefined;
-    return settled ?? createRecord(t.engine, t.instance, t.target, body, key);
+    // A killed run may have sent this create and never counted the answer: find out whether ConnectWise has it.
+    const settled = claimedAt ? await settleInterruptedCreate(t, claimedAt, body) : undefined;
+    return settled ?? createRecord(t.engine, t.instance, t.target, body);
   };
   if (action === 'create') return create();
   const identifier = job.spec.identifierFieldName ?? idField;
@@ -127,15 +132,19 @@ export async function runImport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
   let pending: BulkRecordError[] = [];
   let lastCommit = Date.now();
   let uncommitted = 0;
+  // Creates are claimed CLAIM_AHEAD records at a time, in the committed watermark, before any is sent.
+  let claims: Claim[] = job.watermark.claims ?? [];
+  const mayCreate = (job.spec.action ?? 'create') !== 'update';
   const commit = async () => {
     const errors = pending;
     pending = [];
     uncommitted = 0;
     lastCommit = Date.now();
+    claims = openClaims(claims, next);
     return db.transaction().execute(async (trx) => {
       await insertErrors(trx, job.id, errors);
       return commitProgress(trx, job.id, {
-        watermark: { nextIndex: next },
+        watermark: { nextIndex: next, ...(claims.length > 0 ? { claims } : {}) },
         recordsCount: succeeded,
         recordsFailedCount: failedCount,
         leaseUntil: new Date(Date.now() + env.leaseMs).toISOString(),
@@ -164,16 +173,20 @@ export async function runImport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
     while (inflight.size > room) await Promise.race(inflight.values());
     advance();
   };
-  const interrupted = await interruptedCreates(t.value, job.id);
+  const interrupted = interruptedCreates(job.watermark);
   const source = readSealedRange(jobFiles(env.dir, job.id).upload, t.value.key, 'upload', job.uploadBytes);
   for await (const { index, record } of readRecords(source, job.spec.uploadFormat ?? 'json')) {
     if (index < startAt) continue;
     await drain(window - 1);
     // Never run far ahead of the first unsettled record (its outcome must be committed first).
     while (index - next >= MAX_AHEAD && inflight.size > 0) await drain(inflight.size - 1);
+    if (mayCreate && index >= (claims[claims.length - 1]?.below ?? 0)) {
+      claims.push({ below: index + CLAIM_AHEAD, at: new Date().toISOString() });
+      await commit();
+    }
     inflight.set(
       index,
-      writeOne(job, t.value, index, record, interrupted.has(index))
+      writeOne(job, t.value, record, interrupted.get(index))
         .catch((e: Error) => fail(appError('INTERNAL', `Internal error writing the record: ${e.message}`)))
         .then((result) => {
           settled.set(index, { record, result });

@@ -55,6 +55,8 @@ export interface Watermark {
   /** Partitioned export: parts already appended to the result file, in order, and that file's committed bytes. */
   merged?: number;
   resultBytes?: number;
+  /** Import: blocks of record indexes claimed before being sent (see interruptedCreate.ts). */
+  claims?: Array<{ below: number; at: string }>;
   /** Partitioned export: the ranges have stopped (all done, or a cancel or failure) and are being appended. */
   merging?: boolean;
 }
