@@ -155,12 +155,8 @@ class PathParser {
       this.expect(')');
       step = { kind: 'filter', conditions };
     } else {
-      throw new PathError(
-        c === undefined
-          ? `'[' at position ${open} is not closed`
-          : `expected an index, '*', a quoted name or '?(' after '[', found '${c}'`,
-        this.pos,
-      );
+      if (c === undefined) throw new PathError("'[' is not closed", open);
+      throw new PathError(`expected an index, '*', a quoted name or '?(' after '[', found '${c}'`, this.pos);
     }
     this.expect(']');
     return step;
