@@ -3,6 +3,7 @@
 // delivers async callbacks and deletes files past their retention.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { recordBulkJobEnded } from '../metrics/index.ts';
 import type { PlatformDeps } from '../platform/index.ts';
 import { type CallbackSender, createCallbackSender } from './callback.ts';
 import { runExport } from './exportJob.ts';
@@ -113,6 +114,7 @@ export async function startBulkRunner(deps: PlatformDeps, options: BulkRunnerOpt
             expiresAt: new Date(now.getTime() + retentionMs).toISOString(),
             ...(end.infoMessage !== undefined ? { infoMessage: end.infoMessage } : {}),
           });
+          recordBulkJobEnded(job.direction, end.status);
         }
       } catch (e) {
         log('bulk job outcome not saved', { jobId: job.id, error: (e as Error).message });

@@ -70,24 +70,10 @@ const deliveries = new client.Counter({
   registers: [registry],
 });
 
-const eventsRecorded = new client.Counter({
-  name: 'conduit_events_total',
-  help: 'Events recorded by pollers and vendor callbacks, by object type',
-  labelNames: ['object'] as const,
-  registers: [registry],
-});
-
 const bulkJobs = new client.Counter({
   name: 'conduit_bulk_jobs_ended_total',
   help: 'Bulk jobs that ended, by direction and final status',
   labelNames: ['direction', 'status'] as const,
-  registers: [registry],
-});
-
-const bulkRecords = new client.Counter({
-  name: 'conduit_bulk_records_total',
-  help: 'Records bulk jobs exported or imported (rate() gives records per second)',
-  labelNames: ['direction'] as const,
   registers: [registry],
 });
 
@@ -147,16 +133,8 @@ export function recordDelivery(outcome: DeliveryOutcome, count = 1): void {
   if (count > 0) deliveries.labels(outcome).inc(count);
 }
 
-export function recordEvents(objectType: string, count: number): void {
-  if (count > 0) eventsRecorded.labels(objectType).inc(count);
-}
-
 export function recordBulkJobEnded(direction: string, status: string): void {
   bulkJobs.labels(direction, status).inc();
-}
-
-export function recordBulkRecords(direction: string, count: number): void {
-  if (count > 0) bulkRecords.labels(direction).inc(count);
 }
 
 export function recordPruned(table: string, count: number): void {

@@ -88,6 +88,25 @@ function storeRegistry(deps: PlatformDeps): client.Registry {
     },
   });
 
+  new client.Gauge({
+    name: 'conduit_bulk_records_per_second',
+    help: 'Records per second of the running bulk jobs (each job: records so far / time since it started), summed',
+    labelNames: ['direction'] as const,
+    registers,
+    async collect() {
+      const rows = await sql<{ direction: string; records_count: number | string; started_at: string | null }>`
+        select direction, records_count, started_at from bulk_jobs where status = 'RUNNING'`.execute(db);
+      this.reset();
+      const sums: Record<string, number> = { export: 0, import: 0 };
+      const now = Date.now();
+      for (const r of rows.rows) {
+        const running = seconds(r.started_at, now);
+        if (running) sums[r.direction] = (sums[r.direction] ?? 0) + Number(r.records_count) / running;
+      }
+      for (const [direction, rate] of Object.entries(sums)) this.labels(direction).set(rate);
+    },
+  });
+
   const poolStats = deps.store.poolStats;
   if (poolStats) {
     new client.Gauge({

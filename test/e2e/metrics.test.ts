@@ -40,6 +40,7 @@ describe(`GET /metrics (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
     expect(s.get('conduit_outbox_depth{status="dead"}')).toBe(0);
     expect(s.get('conduit_outbox_oldest_pending_age_seconds')).toBe(0);
     expect(s.get('conduit_bulk_jobs{direction="export",status="RUNNING"}')).toBe(0);
+    expect(s.get('conduit_bulk_records_per_second{direction="import"}')).toBe(0);
     if (testDatabaseUrl) expect(s.get('conduit_store_pool_connections{state="total"}')).toBeGreaterThan(0);
     else expect(m.text).not.toContain('conduit_store_pool_connections');
   });
