@@ -15,6 +15,7 @@ import {
   updateEventInstance,
 } from '../store/events.ts';
 import { findInstance, type InstanceRecord } from '../store/index.ts';
+import { mapEventRecords } from '../transformations/events.ts';
 import { isoSeconds, parseVendorDate } from './dates.ts';
 import type { EventType } from './notification.ts';
 import { readPath } from './poller.ts';
@@ -278,8 +279,10 @@ export async function receiveCallback(
     return { ...change, dedupeKey: dedupeKey(change, updatedIso) };
   });
   const { Entity: _entity, ...vendorPayload } = payload;
+  // A transformation under the object's own name maps the record the notification carries.
+  const mapped = (await Promise.all(changes.map((c) => mapEventRecords(deps, record.id, c.objectType, [c])))).flat();
   const stored = await db.transaction().execute(async (trx) => {
-    const out = await storeChanges(trx, record, def.hub, 'callback', changes, { now, vendorPayload });
+    const out = await storeChanges(trx, record, def.hub, 'callback', mapped, { now, vendorPayload });
     for (const entry of entries) {
       if (eventType === 'DELETED') await removeKnownIds(trx, record.id, entry.objectType, [objectId]);
       else await addKnownIds(trx, record.id, entry.objectType, [objectId]);

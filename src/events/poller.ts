@@ -22,6 +22,7 @@ import {
   writeCursor,
 } from '../store/events.ts';
 import { findInstance, type InstanceRecord } from '../store/index.ts';
+import { mapEventRecords } from '../transformations/events.ts';
 import { hasDateTemplate, isoSeconds, parseVendorDate, substituteDates } from './dates.ts';
 import type { EventType } from './notification.ts';
 import { eventSettings, type PollerEntry } from './pollerConfig.ts';
@@ -251,7 +252,9 @@ export async function pollInstance(
     const known = await readKnownIds(db, record.id, entry.objectType);
     const cursorMs = Date.parse(cursor.cursor);
     const sinceMs = cursorMs - overlapMs - entry.pollDelay * 1000;
-    const { changes, seenIds, maxUpdated } = await readChanges(deps, instance, entry, sinceMs, known);
+    const read = await readChanges(deps, instance, entry, sinceMs, known);
+    const { seenIds, maxUpdated } = read;
+    const changes = await mapEventRecords(deps, record.id, entry.objectType, read.changes);
     const queued = await db.transaction().execute(async (trx) => {
       const out = await storeChanges(trx, record, def.hub, 'polling', changes, { now: new Date().toISOString() });
       await addKnownIds(
