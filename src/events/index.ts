@@ -2,6 +2,7 @@
 import { appError, fail, ok, type Result } from '../errors/index.ts';
 import {
   type ConfigMap,
+  EVENTS_HELD_NOTICE,
   loadInstanceConfig,
   onInstanceChange,
   type PlatformDeps,
@@ -29,6 +30,7 @@ import { removeCallbacks, syncCallbacks } from './callbacks.ts';
 import { type Dispatcher, startDispatcher } from './dispatcher.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { eventSettings, validateEventConfiguration } from './pollerConfig.ts';
+import { HELD_UNTIL } from './record.ts';
 import { randomToken } from './token.ts';
 
 export { connectwiseSignature, INBOUND_PATH, receiveCallback } from './callbacks.ts';
@@ -176,6 +178,7 @@ const LOG_STATUS: Record<DeliveryState, string> = { pending: 'NEW', delivered: '
 
 export function eventLogEntry(n: Notification, withBody = true) {
   const message = (JSON.parse(n.body) as { message: Record<string, unknown> }).message;
+  const held = n.status === 'pending' && n.nextAttemptAt === HELD_UNTIL;
   return {
     id: n.eventId,
     eventId: n.eventId,
@@ -186,12 +189,13 @@ export function eventLogEntry(n: Notification, withBody = true) {
     status: LOG_STATUS[n.status],
     deliveryStatus: n.status,
     attempts: n.attempts,
-    nextAttemptAt: n.status === 'pending' ? n.nextAttemptAt : null,
+    nextAttemptAt: n.status === 'pending' && !held ? n.nextAttemptAt : null,
     lastError: n.lastError,
     lastStatus: n.lastStatus,
     notifiedDate: n.deliveredAt,
     events: message.events,
-    ...(withBody ? { notifiedData: [message] } : {}),
+    // Cloud Elements' single event: providerData is the raw poll result or vendor payload, as a string.
+    ...(withBody ? { providerData: JSON.stringify(message.raw ?? null), notifiedData: [message] } : {}),
   };
 }
 
@@ -255,6 +259,7 @@ export async function eventStatus(deps: PlatformDeps, record: InstanceRecord) {
     callbacks: (state?.callbacks ?? []).map((c) => ({ type: c.objectType, callbackId: c.callbackId })),
     cursors: cursors.map((c) => ({ objectType: c.objectType, cursor: c.cursor, polledAt: c.polledAt })),
     deliveries: await countNotifications(db, record.id),
+    notice: record.eventsEnabled && settings.ok && !settings.value.callbackUrl ? EVENTS_HELD_NOTICE : null,
   };
 }
 

@@ -59,6 +59,7 @@ export function notificationBody(
     message: {
       eventId,
       instanceId: ctx.instanceId,
+      instance_id: ctx.instanceId, // Cloud Elements' key; instanceId is kept for existing receivers
       elementKey: ctx.elementKey,
       userId: ctx.userId,
       accountId: ctx.accountId,

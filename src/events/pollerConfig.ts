@@ -169,13 +169,11 @@ export async function validateEventConfiguration(
   if (!settings.ok) return settings;
   const s = settings.value;
   if (!s.enabled) return ok(undefined);
-  if (!s.callbackUrl) {
-    return fail(
-      appError('MISSING_PARAMETER', `${KEY.url} is required when ${KEY.enabled} is true`, { field: field(KEY.url) }),
-    );
+  // Enabled without a callback URL is accepted, as Cloud Elements accepted it: events are recorded, not delivered.
+  if (s.callbackUrl) {
+    const checked = await checkOutboundUrl(deps.policy, s.callbackUrl);
+    if (!checked.ok) return bad(KEY.url, `${KEY.url} ${checked.reason}`);
   }
-  const checked = await checkOutboundUrl(deps.policy, s.callbackUrl);
-  if (!checked.ok) return bad(KEY.url, `${KEY.url} ${checked.reason}`);
   if (s.vendorType !== 'polling') {
     const missing = s.entries.filter((e) => !e.resource.callbackType).map((e) => e.objectType);
     if (missing.length > 0) {

@@ -27,6 +27,24 @@ export interface Change extends ChangeEvent {
   dedupeKey: string;
 }
 
+/**
+ * Notifications of an instance with events enabled but no callback URL are recorded and held: pending (NEW in the
+ * event log) with no attempt due, so nothing is sent; a redelivery after a URL is set sends them.
+ */
+export const HELD_UNTIL = '9999-12-31T00:00:00.000Z';
+export const HELD_REASON = 'Not delivered: event.notification.callback.url is not set';
+
+async function hasCallbackUrl(trx: EventsDb, instanceId: number): Promise<boolean> {
+  const row = await trx
+    .selectFrom('instance_configuration')
+    .select('value')
+    .where('instance_id', '=', instanceId)
+    .where('key', '=', 'event.notification.callback.url')
+    .executeTakeFirst();
+  const url = (row?.value ?? '').trim();
+  return url !== '' && url !== 'false';
+}
+
 export interface StoredNotification {
   eventId: string;
   objectType: string;
@@ -91,6 +109,17 @@ export async function storeChanges(
       });
       out.push({ eventId, objectType, count: batch.length });
     }
+  }
+  if (out.length > 0 && !(await hasCallbackUrl(trx, instance.id))) {
+    await trx
+      .updateTable('event_notifications')
+      .set({ next_attempt_at: HELD_UNTIL, last_error: HELD_REASON })
+      .where(
+        'event_id',
+        'in',
+        out.map((o) => o.eventId),
+      )
+      .execute();
   }
   return out;
 }

@@ -27,7 +27,21 @@ export const EXPOSED_HEADERS = [
   'Elements-Error',
   'Content-Disposition',
   'Elements-Element-Instance-Id',
+  'Retry-After',
 ];
+
+/** Every method the API has; a browser's preflight for any of them is allowed. */
+export const CORS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** The request headers clients send, plus any Elements-* header a preflight asks for (Elements-Version, …). */
+export function corsAllowedHeaders(requested: string | undefined): string[] {
+  const allowed = ['Authorization', 'Content-Type', 'Idempotency-Key'];
+  for (const name of (requested ?? '').split(',')) {
+    const header = name.trim();
+    if (/^elements-[a-z0-9-]+$/i.test(header)) allowed.push(header);
+  }
+  return allowed;
+}
 
 /** Paths of every log object that could carry a secret; pino replaces them with [REDACTED]. */
 export const REDACT_PATHS = [
@@ -113,11 +127,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
   // Not strict: an OPTIONS without Origin is no preflight and gets the plain 204, never a text/plain 400.
-  await app.register(cors, {
+  const corsOptions = {
     origin: true,
+    methods: CORS_METHODS,
     exposedHeaders: EXPOSED_HEADERS,
     credentials: false,
     strictPreflight: false,
+  };
+  await app.register(cors, {
+    // Per request, because Access-Control-Allow-Headers has no prefix wildcard for the Elements-* headers.
+    delegator: (request, callback) =>
+      callback(null, {
+        ...corsOptions,
+        allowedHeaders: corsAllowedHeaders(request.headers['access-control-request-headers']),
+      }),
   });
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, appError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`)),

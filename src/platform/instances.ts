@@ -36,6 +36,13 @@ export interface InstanceInput {
   disabled?: boolean;
   /** Records upstream requests and responses (secrets redacted) at GET /instances/{id}/logs. */
   traceLoggingEnabled?: boolean;
+  /** Cloud Elements' provisioning data (e.g. an OAuth code): kept sealed, never echoed back. */
+  providerData?: unknown;
+}
+
+/** providerData may carry codes or secrets: sealed under the master key like secret configuration values. */
+function sealProviderData(deps: PlatformDeps, providerData: unknown): string | null {
+  return providerData === undefined || providerData === null ? null : deps.box.encrypt(JSON.stringify(providerData));
 }
 
 /** Extra checks other modules (events) add for their keys; they run before anything is saved. */
@@ -131,8 +138,8 @@ export async function provisionInstance(
   const name = sanitizeName(input.name ?? `${def.key} instance`) || `${def.key} instance`;
   const tags = input.tags && input.tags.length > 0 ? input.tags.map(sanitizeName) : [name];
   const token = generateSecret();
-  const record = await deps.store.db.transaction().execute((trx) =>
-    insertInstance(
+  const record = await deps.store.db.transaction().execute(async (trx) => {
+    const inserted = await insertInstance(
       trx,
       {
         organizationId: owner.organizationId,
@@ -151,10 +158,26 @@ export async function provisionInstance(
         cacheTimeToLive: 0,
       },
       sealRows(deps, def, config),
-    ),
-  );
+    );
+    if (input.providerData !== undefined) {
+      await trx
+        .updateTable('instances')
+        .set({ provider_data_sealed: sealProviderData(deps, input.providerData) })
+        .where('id', '=', inserted.id)
+        .execute();
+    }
+    return inserted;
+  });
   await notify('saved', record, deps);
   return ok({ record, token });
+}
+
+export const EVENTS_HELD_NOTICE =
+  'Events are recorded in the event log (status NEW) but not delivered: event.notification.callback.url is not set';
+
+function callbackUrlSet(config: ConfigMap): boolean {
+  const url = (config['event.notification.callback.url'] ?? '').trim();
+  return url !== '' && url !== 'false';
 }
 
 /** The instance object as Cloud Elements returns it (secrets masked, configuration values as strings). */
@@ -179,6 +202,10 @@ export async function instanceView(deps: PlatformDeps, record: InstanceRecord, r
     authenticationType: def.authentication.type,
     eventsEnabled: config['event.notification.enabled'] === 'true',
     eventsNotificationCallbackUrl: config['event.notification.callback.url'] ?? 'false',
+    // Why an instance with events enabled delivers nothing (docs/events.md); absent otherwise.
+    ...(config['event.notification.enabled'] === 'true' && !callbackUrlSet(config)
+      ? { eventsNotice: EVENTS_HELD_NOTICE }
+      : {}),
     cachingEnabled: record.cachingEnabled,
     traceLoggingEnabled: record.traceLoggingEnabled,
     organizationId: record.organizationId,
@@ -253,9 +280,23 @@ async function saveChanges(
   deps: PlatformDeps,
   record: InstanceRecord,
   def: ElementDefinition,
-  patch: { name?: string; tags?: string[]; config?: ConfigMap; replaceConfig?: boolean; traceLoggingEnabled?: boolean },
+  patch: {
+    name?: string;
+    tags?: string[];
+    config?: ConfigMap;
+    replaceConfig?: boolean;
+    traceLoggingEnabled?: boolean;
+    providerData?: unknown;
+  },
 ): Promise<InstanceRecord> {
   await deps.store.db.transaction().execute(async (trx) => {
+    if (patch.providerData !== undefined) {
+      await trx
+        .updateTable('instances')
+        .set({ provider_data_sealed: sealProviderData(deps, patch.providerData) })
+        .where('id', '=', record.id)
+        .execute();
+    }
     const fields: {
       name?: string;
       tags?: string[];
@@ -303,6 +344,7 @@ export async function replaceInstance(
       config,
       replaceConfig: true,
       traceLoggingEnabled: input.traceLoggingEnabled,
+      providerData: input.providerData,
     }),
   );
 }
@@ -327,7 +369,13 @@ export async function patchInstance(
   const name = input.name !== undefined ? sanitizeName(input.name) || record.name : undefined;
   const tags = input.tags ? input.tags.map(sanitizeName) : undefined;
   return ok(
-    await saveChanges(deps, record, def, { name, tags, config, traceLoggingEnabled: input.traceLoggingEnabled }),
+    await saveChanges(deps, record, def, {
+      name,
+      tags,
+      config,
+      traceLoggingEnabled: input.traceLoggingEnabled,
+      providerData: input.providerData,
+    }),
   );
 }
 

@@ -76,7 +76,6 @@ describe('events configuration', () => {
       /private or loopback/,
     ],
     ['event.notification.callback.url', { 'event.notification.callback.url': 'not a url' }, /not a valid absolute URL/],
-    ['event.notification.callback.url', { 'event.notification.callback.url': 'false' }, /required/],
     ['event.vendor.type', { 'event.vendor.type': 'carrier-pigeon' }, /polling, webhook, hybrid/],
     ['event.poller.refresh_interval', { 'event.poller.refresh_interval': '-5' }, /must be a positive number/],
   ])('refuses a bad %s with 400 naming the key', async (key, overrides, message) => {

@@ -10,6 +10,7 @@
 //   GET  /instances/{id}/events/status              pause flag, cursors, callbacks, delivery counts
 //   POST /instances/{id}/events/pause | /resume     hold / release polling and delivery for an instance
 //   POST /events/connectwisecrmrest/{instanceId}    ConnectWise callbacks (no Authorization; signature-verified)
+//   POST /events/connectwisecrmrestPolling/{base64(instanceId)}  injected poll results (pollingHook.ts)
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -28,6 +29,7 @@ import {
 import type { PlatformDeps } from '../../../platform/index.ts';
 import { addressedInstance, principalOf } from '../../auth.ts';
 import { AnyObject, errorResponses, IdParam } from '../../schemas.ts';
+import { pollingHookRoutes } from './pollingHook.ts';
 
 const LogQuery = Type.Object(
   {
@@ -147,6 +149,8 @@ export function eventRoutes(deps: PlatformDeps) {
         return redeliver(deps, unwrap(await findEvent(deps, record.organizationId, request.params.eventId, record.id)));
       },
     );
+
+    await app.register(pollingHookRoutes(deps));
 
     // Inbound vendor callbacks: the signature is computed over the exact bytes, so this scope keeps the body raw.
     await app.register(async (scope) => {

@@ -14,9 +14,11 @@ import {
   searchInstances,
   setInstanceEnabled,
 } from '../../../platform/index.ts';
-import { listInstances } from '../../../store/index.ts';
+import { type InstanceRecord, listInstances } from '../../../store/index.ts';
 import { addressedInstance, principalOf } from '../../auth.ts';
 import { AnyObject, ConfigRowObject, errorResponses, IdParam, InstanceBody, InstanceObject } from '../../schemas.ts';
+import { splicedInstanceJson } from '../../splicedInstance.ts';
+import { elementScopedInstanceRoutes } from './elementScoped.ts';
 
 const SearchQuery = Type.Object(
   {
@@ -28,6 +30,33 @@ const SearchQuery = Type.Object(
 );
 
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+type InstanceInputBody = Parameters<typeof replaceInstance>[2];
+
+/** What GET/PUT/PATCH/DELETE do to an addressed instance; /elements/{keyOrId}/instances/{id} runs the same. */
+export const instanceOperations = {
+  read: (deps: PlatformDeps, record: InstanceRecord) => instanceView(deps, record),
+  replace: async (deps: PlatformDeps, record: InstanceRecord, body: InstanceInputBody) =>
+    instanceView(deps, unwrap(await replaceInstance(deps, record, body))),
+  patch: async (deps: PlatformDeps, record: InstanceRecord, body: InstanceInputBody) =>
+    instanceView(deps, unwrap(await patchInstance(deps, record, body))),
+  remove: async (deps: PlatformDeps, record: InstanceRecord) => {
+    await removeInstance(deps, record);
+    return { id: record.id, deleted: true };
+  },
+};
+
+/** Cloud Elements' count shape, keeping `count` (the console and older clients read it). */
+const CountObject = Type.Object({
+  totalInstances: Type.Integer(),
+  count: Type.Integer(),
+  elementInstances: Type.Array(
+    Type.Object({
+      element: Type.Object({ id: Type.Integer(), key: Type.String(), name: Type.String() }),
+      count: Type.Integer(),
+    }),
+  ),
+});
 
 export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -95,18 +124,24 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
       },
     );
 
-    app.get(
-      '/instances/count',
-      { schema: { response: { 200: Type.Object({ count: Type.Integer() }), ...errorResponses } } },
-      async (request) => ({
-        count: (await listInstances(deps.store.db, { organizationId: principalOf(request).organizationId })).length,
-      }),
-    );
+    app.get('/instances/count', { schema: { response: { 200: CountObject, ...errorResponses } } }, async (request) => {
+      const records = await listInstances(deps.store.db, { organizationId: principalOf(request).organizationId });
+      const perElement = new Map<string, number>();
+      for (const r of records) perElement.set(r.elementKey, (perElement.get(r.elementKey) ?? 0) + 1);
+      const elementInstances = [...perElement].map(([key, count]) => {
+        const def = deps.catalog.find(key);
+        return { element: { id: Number(def?.id ?? 0), key, name: def?.name ?? key }, count };
+      });
+      return { totalInstances: records.length, count: records.length, elementInstances };
+    });
 
     const byId = { params: IdParam, response: { 200: InstanceObject, ...errorResponses } };
 
-    app.get('/instances/:id', { schema: byId }, async (request) =>
-      instanceView(deps, await addressedInstance(deps, request, request.params.id)),
+    app.get('/instances/:id', { schema: byId }, async (request, reply) =>
+      splicedInstanceJson(
+        reply,
+        await instanceOperations.read(deps, await addressedInstance(deps, request, request.params.id)),
+      ),
     );
 
     app.get(
@@ -115,15 +150,13 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
       async (request) => instanceView(deps, await addressedInstance(deps, request)),
     );
 
-    app.put('/instances/:id', { schema: { ...byId, body: InstanceBody } }, async (request) => {
-      const record = await addressedInstance(deps, request, request.params.id);
-      return instanceView(deps, unwrap(await replaceInstance(deps, record, request.body)));
-    });
+    app.put('/instances/:id', { schema: { ...byId, body: InstanceBody } }, async (request) =>
+      instanceOperations.replace(deps, await addressedInstance(deps, request, request.params.id), request.body),
+    );
 
-    app.patch('/instances/:id', { schema: { ...byId, body: InstanceBody } }, async (request) => {
-      const record = await addressedInstance(deps, request, request.params.id);
-      return instanceView(deps, unwrap(await patchInstance(deps, record, request.body)));
-    });
+    app.patch('/instances/:id', { schema: { ...byId, body: InstanceBody } }, async (request) =>
+      instanceOperations.patch(deps, await addressedInstance(deps, request, request.params.id), request.body),
+    );
 
     app.patch(
       '/instances',
@@ -131,21 +164,16 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
         schema: { body: InstanceBody, response: { 200: InstanceObject, ...errorResponses } },
         config: { auth: 'element' },
       },
-      async (request) => {
-        const record = await addressedInstance(deps, request);
-        return instanceView(deps, unwrap(await patchInstance(deps, record, request.body)));
-      },
+      async (request) => instanceOperations.patch(deps, await addressedInstance(deps, request), request.body),
     );
 
     app.delete(
       '/instances/:id',
       { schema: { params: IdParam, response: { 200: AnyObject, ...errorResponses } } },
-      async (request) => {
-        const record = await addressedInstance(deps, request, request.params.id);
-        await removeInstance(deps, record);
-        return { id: record.id, deleted: true };
-      },
+      async (request) => instanceOperations.remove(deps, await addressedInstance(deps, request, request.params.id)),
     );
+
+    await app.register(elementScopedInstanceRoutes(deps));
 
     // Enable / disable, by id or with the Element token alone.
     for (const [path, auth] of [
