@@ -7,7 +7,7 @@ import type { EngineDeps, EngineInstance } from './types.ts';
 
 export { chunksLength } from './chunks.ts';
 export { type InstanceContext, instanceContext, querySchemaOf } from './context.ts';
-export { encodePageToken, type PageWindow } from './paging.ts';
+export { encodePageToken, nextPageToken, type PageWindow } from './paging.ts';
 export { translateCached } from './query.ts';
 export {
   countRecords,

@@ -21,6 +21,14 @@ export function encodePageToken(window: PageWindow): string {
   return token;
 }
 
+/**
+ * The `Elements-Next-Page-Token` to send after a page, or undefined on the last page: then the header is left out
+ * altogether (Cloud Elements' clients test for its presence; an empty value would loop them).
+ */
+export function nextPageToken(hasMore: boolean, window: PageWindow): string | undefined {
+  return hasMore ? encodePageToken({ page: window.page + 1, pageSize: window.pageSize }) : undefined;
+}
+
 function decodePageToken(token: string): Result<PageWindow> {
   const bad = fail(
     appError('INVALID_PARAMETER', 'nextPage is not a page token returned by this API', { field: 'nextPage' }),

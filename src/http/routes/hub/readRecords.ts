@@ -3,10 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   type Addressed,
   countRecords,
-  encodePageToken,
   explainRequest,
   getOne,
   listPage,
+  nextPageToken,
   prepareCount,
   prepareGet,
   prepareList,
@@ -92,12 +92,8 @@ export function readRecordsRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox 
         }
         const { count, hasMore, window } = page.value;
         reply.header('Elements-Returned-Count', String(count));
-        // The last page carries no token at all (Cloud Elements' clients test for the header's presence).
-        if (hasMore)
-          reply.header(
-            'Elements-Next-Page-Token',
-            encodePageToken({ page: window.page + 1, pageSize: window.pageSize }),
-          );
+        const next = nextPageToken(hasMore, window);
+        if (next !== undefined) reply.header('Elements-Next-Page-Token', next);
         return sendRawJson(reply, page.value.json);
       },
     );
