@@ -3,6 +3,7 @@
 // from the simulator's own request log), docs, VDR export/import between two servers, preview, bad input at
 // save time and organization isolation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedBody } from '../helpers/sandbox.ts';
 import { call, orgAuth, startTestServer, type TestServer, testDatabaseUrl } from '../helpers/server.ts';
 import { type HubFixture, startHubFixture } from './hubFixture.ts';
 
@@ -55,6 +56,7 @@ const orgTransformation = {
 };
 
 let f: HubFixture;
+const secondInstanceBody = async () => seedBody(f.sandbox);
 const resetStats = () => f.vendor('/_sandbox/stats', { method: 'DELETE' });
 const requests = async () => (await f.vendor('/_sandbox/stats')).body.requests as Logged[];
 
@@ -123,8 +125,7 @@ describe(`transformations (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =>
     for (const r of res.body) expect(r.familyName).toBe('Rossi');
     const calls = (await requests()).filter((r) => r.path === '/company/contacts');
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.query.conditions).toContain('lastName');
-    expect(calls[0]!.query.conditions).toContain('Rossi');
+    expect(calls[0]!.query.conditions).toBe('lastName="Rossi"');
     expect(calls[0]!.query.orderBy).toContain('firstName');
     expect(calls[0]!.query.pageSize).toBe('10');
 
@@ -342,6 +343,33 @@ describe(`transformations (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =>
     const back = await f.platform('PATCH', '/common-resources/people', { body: { name: 'myContacts' } });
     expect(back.status).toBe(200);
     await f.platform('DELETE', `/instances/${f.instanceId}/transformations/myContacts`);
+  });
+
+  it('instance definitions (Element token) win over the organization one; instance rows go with the instance', async () => {
+    const el = await f.hub('PUT', '/instances/objects/myContacts/definitions', {
+      body: { fields: [...definition.fields, { path: 'nickname', type: 'string' }] },
+    });
+    expect(el.status, el.text).toBe(200);
+    expect(el.body).toMatchObject({ level: 'instance', instanceId: f.instanceId });
+    const applied = await f.platform('GET', `/instances/${f.instanceId}/transformations`);
+    expect(applied.body.myContacts.definitionLevel).toBe('instance');
+    expect((await f.hub('DELETE', '/instances/objects/myContacts/definitions')).status).toBe(200);
+    const after = await f.platform('GET', `/instances/${f.instanceId}/transformations`);
+    expect(after.body.myContacts.definitionLevel).toBe('organization');
+
+    const second = await f.platform('POST', '/instances', {
+      body: { ...(await secondInstanceBody()), name: 'second' },
+    });
+    expect(second.status, second.text).toBe(200);
+    const put = await f.platform('PUT', `/instances/${second.body.id}/transformations/myContacts`, {
+      body: { vendorName: 'contacts', fields: [{ path: 'email', vendorPath: 'lastName' }] },
+    });
+    expect(put.status, put.text).toBe(200);
+    const before = await f.platform('GET', '/common-resources/myContacts/usages');
+    expect(before.body.transformations.map((t: Json) => t.elementInstanceId)).toContain(second.body.id);
+    expect((await f.platform('DELETE', `/instances/${second.body.id}`)).status).toBe(200);
+    const gone = await f.platform('GET', '/common-resources/myContacts/usages');
+    expect(gone.body.transformations.map((t: Json) => t.elementInstanceId)).not.toContain(second.body.id);
   });
 
   it('another organization neither sees nor uses these definitions and transformations', async () => {
