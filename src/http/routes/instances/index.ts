@@ -17,7 +17,6 @@ import {
 import { type InstanceRecord, listInstances } from '../../../store/index.ts';
 import { addressedInstance, principalOf } from '../../auth.ts';
 import { AnyObject, ConfigRowObject, errorResponses, IdParam, InstanceBody, InstanceObject } from '../../schemas.ts';
-import { splicedInstanceJson } from '../../splicedInstance.ts';
 import { elementScopedInstanceRoutes } from './elementScoped.ts';
 
 const SearchQuery = Type.Object(
@@ -137,11 +136,8 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
 
     const byId = { params: IdParam, response: { 200: InstanceObject, ...errorResponses } };
 
-    app.get('/instances/:id', { schema: byId }, async (request, reply) =>
-      splicedInstanceJson(
-        reply,
-        await instanceOperations.read(deps, await addressedInstance(deps, request, request.params.id)),
-      ),
+    app.get('/instances/:id', { schema: byId }, async (request) =>
+      instanceOperations.read(deps, await addressedInstance(deps, request, request.params.id)),
     );
 
     app.get(
