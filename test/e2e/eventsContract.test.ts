@@ -62,8 +62,9 @@ describe(`events contract (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =>
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ instanceId, stored: 1 });
     expect(res.body.eventIds).toHaveLength(1);
-    const [got] = await receiver.waitFor((all) => all.some((r) => r.body.message.eventId === res.body.eventIds[0]));
-    const message = got!.body.message as typeof got.body.message & { instance_id: number };
+    const all = await receiver.waitFor((list) => list.some((r) => r.body.message.eventId === res.body.eventIds[0]));
+    const got = all.find((r) => r.body.message.eventId === res.body.eventIds[0])!;
+    const message = got.body.message as typeof got.body.message & { instance_id: number };
     expect(message.instance_id).toBe(instanceId);
     expect(message.instanceId).toBe(instanceId);
     expect(message.events).toEqual([
