@@ -70,6 +70,17 @@ describe('the hub segment is ignored', () => {
     expect(none.body.message).not.toMatch(/ConnectWise endpoint/);
   });
 
+  it('a hub resource named like a platform route (organizations) is reached with the hub segment', async () => {
+    const hub = await f.hub('GET', '/hubs/crm/organizations?pageSize=1');
+    expect(hub.status).toBe(200);
+    expect(hub.body[0].identifier).toBeDefined();
+    expect(hub.headers.get('elements-element-instance-id')).toBe(String(f.instanceId));
+    // The platform's /organizations answers (whatever it has there), never the hub: no hub header, no company.
+    const bare = await f.hub('GET', '/organizations/1');
+    expect(bare.headers.get('elements-element-instance-id')).toBeNull();
+    expect(bare.body?.identifier).toBeUndefined();
+  });
+
   it('without an Element token a bare object path is no route', async () => {
     const res = await call(f.server.base, 'GET', '/contacts', { auth: orgAuth(f.org) });
     expect(res.status).toBe(404);
