@@ -2,6 +2,7 @@
 // at both levels (precedence), the mapping both ways through the hub, push-down of common-name queries (read
 // from the simulator's own request log), docs, VDR export/import between two servers, preview, bad input at
 // save time and organization isolation.
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedBody } from '../helpers/sandbox.ts';
 import { call, orgAuth, startTestServer, type TestServer, testDatabaseUrl } from '../helpers/server.ts';
@@ -222,6 +223,20 @@ describe(`transformations (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =>
     await f.platform('DELETE', `/instances/${f.instanceId}/transformations/myContacts`);
   });
 
+  it('a script that loops forever is stopped: 502 SCRIPT_TIMEOUT, and the server keeps answering', async () => {
+    await f.platform('PUT', `/instances/${f.instanceId}/transformations/myContacts`, {
+      body: { vendorName: 'contacts', fields: [], script: { body: 'while (true) {}\ndone(transformedObject);' } },
+    });
+    const started = Date.now();
+    const stuck = await f.hub('GET', '/hubs/crm/myContacts/1');
+    expect(stuck.status).toBe(502);
+    expect(stuck.body.message).toContain('SCRIPT_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await f.hub('GET', '/hubs/crm/contacts/1')).status).toBe(200);
+    await f.platform('DELETE', `/instances/${f.instanceId}/transformations/myContacts`);
+    expect((await f.hub('GET', '/hubs/crm/myContacts/1')).status).toBe(200);
+  });
+
   it('a transformation under the vendor object name changes GET /hubs/crm/contacts', async () => {
     const t = await f.platform('POST', `/instances/${f.instanceId}/transformations/contacts`, {
       body: { vendorName: 'contacts', fields: [{ path: 'name', type: 'string', vendorPath: 'firstName' }] },
@@ -243,6 +258,10 @@ describe(`transformations (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =>
     expect(schema.properties.givenName).toEqual({ type: 'string' });
     expect(schema.properties.company.properties.name).toEqual({ type: 'string' });
     expect(schema.properties.updated).toMatchObject({ type: 'string', format: 'date-time' });
+    await SwaggerParser.validate(structuredClone(docs.body));
+    const swagger = await f.platform('GET', `/instances/${f.instanceId}/docs`);
+    expect(swagger.body.paths['/hubs/crm/myContacts']).toBeDefined();
+    await SwaggerParser.validate(structuredClone(swagger.body));
   });
 
   it('preview maps a given record or the first live records, with notes', async () => {
