@@ -17,6 +17,7 @@ import {
 import { type InstanceRecord, listInstances } from '../../../store/index.ts';
 import { addressedInstance, principalOf } from '../../auth.ts';
 import { AnyObject, ConfigRowObject, errorResponses, IdParam, InstanceBody, InstanceObject } from '../../schemas.ts';
+import { sendSplicedInstance } from '../../splicedInstance.ts';
 import { elementScopedInstanceRoutes } from './elementScoped.ts';
 
 const SearchQuery = Type.Object(
@@ -136,8 +137,11 @@ export function instanceRoutes(deps: PlatformDeps): FastifyPluginAsyncTypebox {
 
     const byId = { params: IdParam, response: { 200: InstanceObject, ...errorResponses } };
 
-    app.get('/instances/:id', { schema: byId }, async (request) =>
-      instanceOperations.read(deps, await addressedInstance(deps, request, request.params.id)),
+    app.get('/instances/:id', { schema: byId }, async (request, reply) =>
+      sendSplicedInstance(
+        reply,
+        await instanceOperations.read(deps, await addressedInstance(deps, request, request.params.id)),
+      ),
     );
 
     app.get(
