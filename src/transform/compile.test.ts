@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { originalKeysRead } from './compile.ts';
 import {
   type CompiledTransformation,
   compileTransformation,
@@ -460,5 +461,29 @@ describe('mergeTransformations', () => {
     expect(mergeTransformations(org, other)).toBe(other);
     expect(mergeTransformations(org, undefined)).toBe(org);
     expect(mergeTransformations(undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('originalKeysRead (what a script sees of originalObject)', () => {
+  it('lists literal member reads, or undefined when the script may read anything', () => {
+    expect(
+      originalKeysRead("done({ a: originalObject.firstName, b: originalObject['last name'], c: originalObject . id })"),
+    ).toEqual(['firstName', 'last name', 'id']);
+    expect(originalKeysRead('done(transformedObject)')).toEqual([]);
+    expect(originalKeysRead('done(originalObject)')).toBeUndefined();
+    expect(originalKeysRead('var k = "id"; done(originalObject[k])')).toBeUndefined();
+    expect(originalKeysRead('done(arguments[0].id)')).toBeUndefined();
+    expect(originalKeysRead('var o = originalObject; done(o.id)')).toBeUndefined();
+  });
+
+  it('a script reading the whole original still sees every field', async () => {
+    const t: Transformation = {
+      ...transformation,
+      script: { body: 'done({ keys: Object.keys(originalObject).length })' },
+    };
+    await withCompiled(t, async (c) => {
+      const [mapped] = await c.toCommon([record]);
+      expect(mapped).toMatchObject({ ok: true, value: { keys: Object.keys(record).length } });
+    });
   });
 });

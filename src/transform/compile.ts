@@ -17,6 +17,26 @@ import type {
 /** Records per sandbox call: bounds the JSON copied into one guest call (memory) and the work under one deadline. */
 const SCRIPT_BATCH = 200;
 
+/**
+ * The top-level keys of `originalObject` a script reads, when every mention is a literal member access
+ * (`originalObject.firstName`, `originalObject['x']`); undefined when the script may read anything (the whole
+ * object is passed then). Copying only those keys into the sandbox is what makes a script per record affordable:
+ * a ConnectWise contact is ~1.3 KiB of JSON, and copying text into the guest dominates the cost of a page.
+ */
+export function originalKeysRead(body: string): string[] | undefined {
+  if (/\barguments\b/.test(body)) return undefined; // arguments[0] is originalObject
+  const mentions = body.match(/\boriginalObject\b/g)?.length ?? 0;
+  const keys = new Set<string>();
+  let literal = 0;
+  for (const m of body.matchAll(
+    /\boriginalObject\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*\])/g,
+  )) {
+    literal++;
+    keys.add((m[1] ?? m[2] ?? m[3]) as string);
+  }
+  return literal === mentions ? [...keys] : undefined;
+}
+
 /** One mapped field, compiled once: no per-record parsing or closures. */
 interface FieldPlan {
   path: string;
@@ -35,6 +55,12 @@ export class TransformationError extends Error {}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function pick(record: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (Object.hasOwn(record, key) && key !== '__proto__') out[key] = record[key];
+  return out;
 }
 
 function describeType(v: unknown): string {
@@ -200,6 +226,7 @@ export async function compileTransformation(
     ? new ScriptRuntime(script.body, ['originalObject', 'transformedObject'], opts.limits)
     : undefined;
   const filterEmpty = script?.filterEmptyResponse === true;
+  const originalKeys = script ? originalKeysRead(script.body) : undefined;
   const name = def?.name ?? t.vendorName;
 
   function mapRecord(record: unknown): Mapped {
@@ -233,7 +260,7 @@ export async function compileTransformation(
     mapped.forEach((m, i) => {
       if (m.ok) {
         positions.push(i);
-        items.push([records[i], m.value]);
+        items.push([originalKeys ? pick(records[i] as Record<string, unknown>, originalKeys) : records[i], m.value]);
       }
     });
     /** filterEmptyResponse: records whose script gave null, undefined or {} are left out of the answer. */

@@ -48,9 +48,9 @@ describe('script sandbox: results and errors', () => {
     expect(await checkScript('var a = 1;\nvar b = ;\ndone(a)')).toEqual([
       { field: 'script.body', message: "line 2: SyntaxError: unexpected token in expression: ';'" },
     ]);
-    const escape = await checkScript('}); done(1); (function(){');
-    expect(escape).toHaveLength(1);
-    expect(escape[0]?.field).toBe('script.body');
+    const early = await checkScript('}); done(1); (function(){');
+    expect(early).toHaveLength(1);
+    expect(early[0]?.field).toBe('script.body');
     expect(await checkScript('}, function(){')).toHaveLength(1);
     expect(await checkScript('return done(1)')).toEqual([]);
     await healthy();
