@@ -9,11 +9,14 @@ import { type Addressed, type EngineDeps, type EngineInstance, prepareList, stri
 import { linkHasNext } from '../engine/paging.ts';
 import { parseVendorJson, sendVendor } from '../engine/vendor.ts';
 import { appError, fail, ok, type Result } from '../errors/index.ts';
+import type { CompiledTransformation } from '../transform/index.ts';
+import { transformationFor } from '../transformations/resolve.ts';
 import { addColumns } from './csv.ts';
 import { planParts, runPartitioned } from './exportParts.ts';
 import { jobFiles } from './files.ts';
+import { sealRecord } from './importJob.ts';
 import { ABORTED, abortable, abortedEnd, type JobEnd, type JobEnv, jobTarget, sleep } from './jobContext.ts';
-import { type BulkJob, bulkDb, commitProgress, type PartState } from './jobs.ts';
+import { type BulkJob, type BulkRecordError, bulkDb, commitProgress, insertErrors, type PartState } from './jobs.ts';
 import { pageLines, ShapeMemo } from './pageLines.ts';
 import { SealedFileWriter } from './sealedFile.ts';
 
@@ -116,6 +119,8 @@ export interface ExportRun {
   dropId: boolean;
   /** Records written exactly as ConnectWise sent them are not re-serialised. */
   raw: boolean;
+  /** The instance's transformation of the exported object (a common resource): each record is mapped. */
+  mapping?: CompiledTransformation;
   extractedAt: string;
   signal: AbortSignal;
 }
@@ -126,6 +131,8 @@ export interface RangeState {
   hi: number | null;
   lastId: number;
   count: number;
+  /** Records the transformation could not map (listed at /errors, not written). */
+  failed?: number;
   columns: string[];
 }
 
@@ -158,7 +165,7 @@ export async function exportRange(
   run: ExportRun,
   state: RangeState,
   writer: SealedFileWriter,
-  commit: (fileBytes: number) => Promise<boolean>,
+  commit: (fileBytes: number, errors: BulkRecordError[]) => Promise<boolean>,
   beforeFetch?: () => Promise<void>,
   maxPages = Number.POSITIVE_INFINITY,
 ): Promise<RangeEnd> {
@@ -193,6 +200,8 @@ export async function exportRange(
   let pending = prefetch(state.lastId);
   let committedAt = performance.now();
   let { lastId, count } = state;
+  let failed = state.failed ?? 0;
+  let errors: BulkRecordError[] = [];
   for (let pages = 1; ; pages++) {
     const page = await pending;
     if (page === ABORTED) return { kind: 'stopped' };
@@ -216,10 +225,22 @@ export async function exportRange(
       if (!parsed.ok) return { kind: 'failed', message: parsed.error.message };
       const records = parsed.value;
       const lines: string[] = [];
-      for (const record of records) {
+      // A transformation maps the whole page in one call (its script runs once per page in the sandbox).
+      const mapped = run.mapping ? await run.mapping.toCommon(records) : undefined;
+      for (let k = 0; k < records.length; k++) {
+        let record = records[k] as Record<string, unknown>;
         const id = Number(record[idField]);
         if (!Number.isSafeInteger(id) || id <= lastId || id > hi) return outOfOrder(record[idField], lastId);
         lastId = id;
+        if (mapped) {
+          const m = mapped[k];
+          if (!m?.ok) {
+            failed++;
+            errors.push(mappingError(run, id, record, m?.ok === false ? m.error : undefined));
+            continue;
+          }
+          record = m.value;
+        }
         if (run.dropId) delete record[idField];
         if (job.spec.addMetadata) {
           record._metadata = {
@@ -254,7 +275,10 @@ export async function exportRange(
     committedAt = performance.now();
     state.lastId = lastId;
     state.count = count;
-    if (await commit(fileBytes)) return { kind: 'stopped' };
+    if (failed > 0) state.failed = failed;
+    const committedErrors = errors;
+    errors = [];
+    if (await commit(fileBytes, committedErrors)) return { kind: 'stopped' };
     if (!more) return { kind: 'done' };
     if (pause) return { kind: 'paused' };
     if (signal.aborted) return { kind: 'stopped' };
@@ -270,7 +294,11 @@ export async function runExport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
   const spec = job.spec;
   // The watermark needs every record's id, even when `select` names other fields.
   const fields = spec.fields ? [...new Set([...spec.fields, idField])].join(',') : undefined;
-  const dropId = spec.fields !== undefined && !spec.fields.includes(idField);
+  // A common resource's records are mapped (the transformation decides which fields remain).
+  const mapping = spec.vendorObject ? await transformationFor(deps, job.instanceId, job.objectName) : undefined;
+  if (spec.vendorObject && !mapping)
+    return { status: 'FAILED', infoMessage: `No transformation ${job.objectName} applies to the instance any more` };
+  const dropId = !mapping && spec.fields !== undefined && !spec.fields.includes(idField);
   const pageSize = Number(instance.config['pagination.max']);
   const run: ExportRun = {
     env,
@@ -283,7 +311,8 @@ export async function runExport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
     pageSize,
     query: { ...(spec.where ? { where: spec.where } : {}), ...(fields ? { fields } : {}), pageSize },
     dropId,
-    raw: !spec.addMetadata && !dropId,
+    raw: !spec.addMetadata && !dropId && !mapping,
+    ...(mapping ? { mapping } : {}),
     extractedAt: new Date().toISOString(),
     signal,
   };
@@ -305,18 +334,22 @@ export async function runExport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
     hi: null,
     lastId: job.watermark.lastId ?? 0,
     count: job.recordsCount,
+    ...(job.recordsFailedCount > 0 ? { failed: job.recordsFailedCount } : {}),
     columns: [...job.columns],
   };
   let fileBytes = job.fileBytes;
-  const commit = async (bytes: number, parts?: PartState[]) => {
+  const commit = async (bytes: number, errors: BulkRecordError[], parts?: PartState[]) => {
     fileBytes = bytes;
-    const { cancelRequested } = await commitProgress(db, job.id, {
-      watermark: parts ? { parts, merged: 1, resultBytes: bytes, merging: false } : { lastId: state.lastId },
-      recordsCount: state.count,
-      recordsFailedCount: 0,
-      fileBytes: bytes,
-      columns: state.columns,
-      leaseUntil: new Date(Date.now() + env.leaseMs).toISOString(),
+    const { cancelRequested } = await db.transaction().execute(async (trx) => {
+      await insertErrors(trx, job.id, errors);
+      return commitProgress(trx, job.id, {
+        watermark: parts ? { parts, merged: 1, resultBytes: bytes, merging: false } : { lastId: state.lastId },
+        recordsCount: state.count,
+        recordsFailedCount: state.failed ?? 0,
+        fileBytes: bytes,
+        columns: state.columns,
+        leaseUntil: new Date(Date.now() + env.leaseMs).toISOString(),
+      });
     });
     return cancelRequested;
   };
@@ -329,7 +362,7 @@ export async function runExport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
       if (parts === ABORTED) return abortedEnd(signal);
       if (parts) {
         // The first page stays in the result file as range 0 (done, appended); the others' files follow it.
-        if (await commit(fileBytes, parts)) return { status: 'CANCELLED', infoMessage: 'Cancelled' };
+        if (await commit(fileBytes, [], parts)) return { status: 'CANCELLED', infoMessage: 'Cancelled' };
         await writer.close();
         return runPartitioned(run, parts, { merged: 1, resultBytes: fileBytes, merging: false });
       } else end = await exportRange(run, state, writer, commit);
@@ -338,6 +371,23 @@ export async function runExport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
     await writer.close().catch(() => undefined);
   }
   return rangeEndToJob(end, signal, state.count);
+}
+
+/** A record the transformation could not map: listed at /errors (recordIndex is its ConnectWise id). */
+function mappingError(
+  run: ExportRun,
+  id: number,
+  record: Record<string, unknown>,
+  error: { code: string; message: string; line?: number } | undefined,
+): BulkRecordError {
+  const line = error?.line !== undefined ? ` at line ${error.line}` : '';
+  return {
+    recordIndex: id,
+    record: sealRecord(run.key, record),
+    status: 502,
+    message: `Transformation ${run.job.objectName} failed${line}: ${error?.message ?? 'no result'}`.slice(0, 2000),
+    providerMessage: null,
+  };
 }
 
 /** How a range's end ends the job (a stop is a cancel or a shutdown, as the signal says). */

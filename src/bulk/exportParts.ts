@@ -11,7 +11,7 @@
 import { type ExportRun, edgeRecord, exportRange, type RangeEnd, type RangeState, rangeEndToJob } from './exportJob.ts';
 import { jobFiles } from './files.ts';
 import { ABORTED, abortable, abortedEnd, type JobEnd, sleep } from './jobContext.ts';
-import { bulkDb, commitProgress, type PartState, type Watermark } from './jobs.ts';
+import { type BulkRecordError, bulkDb, commitProgress, insertErrors, type PartState, type Watermark } from './jobs.ts';
 import { readSealedRange, removeFile, SealedFileWriter } from './sealedFile.ts';
 
 /** A range must span at least this many full pages of ids to be worth its own requests. */
@@ -84,15 +84,18 @@ export async function runPartitioned(
   const watermark = (): Watermark => ({ parts, merged, resultBytes, merging });
   // Commits go one at a time (each writes the whole watermark: every range's committed state).
   let commits: Promise<unknown> = Promise.resolve();
-  const commitAll = (): Promise<boolean> => {
+  const commitAll = (errors: BulkRecordError[] = []): Promise<boolean> => {
     const next = commits.then(() =>
-      commitProgress(db, job.id, {
-        watermark: watermark(),
-        recordsCount: parts.reduce((n, p) => n + p.count, 0),
-        recordsFailedCount: 0,
-        fileBytes: resultBytes + parts.slice(merged).reduce((n, p) => n + p.bytes, 0),
-        columns: columns(),
-        leaseUntil: new Date(Date.now() + env.leaseMs).toISOString(),
+      db.transaction().execute(async (trx) => {
+        await insertErrors(trx, job.id, errors);
+        return commitProgress(trx, job.id, {
+          watermark: watermark(),
+          recordsCount: parts.reduce((n, p) => n + p.count, 0),
+          recordsFailedCount: parts.reduce((n, p) => n + (p.failed ?? 0), 0),
+          fileBytes: resultBytes + parts.slice(merged).reduce((n, p) => n + p.bytes, 0),
+          columns: columns(),
+          leaseUntil: new Date(Date.now() + env.leaseMs).toISOString(),
+        });
       }),
     );
     commits = next.catch(() => undefined);
@@ -115,9 +118,9 @@ export async function runPartitioned(
         rangeRun,
         part,
         writer,
-        async (fileBytes) => {
+        async (fileBytes, errors) => {
           part.bytes = fileBytes;
-          return commitAll();
+          return commitAll(errors);
         },
         async () => {
           // Only the lowest unfinished range may wait in the budget's queue; the others go while it is idle.

@@ -6,6 +6,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { type Addressed, createRecord, resolveHubTarget, updateRecord } from '../engine/index.ts';
 import { listParsed } from '../engine/read.ts';
 import { type AppError, appError, fail, ok, type Result } from '../errors/index.ts';
+import { transformationFor } from '../transformations/resolve.ts';
 import { jobFiles } from './files.ts';
 import { readRecords } from './importReader.ts';
 import {
@@ -118,6 +119,15 @@ export async function runImport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
   const db = bulkDb(deps.store.db);
   const t = await jobTarget(deps, job);
   if (!t.ok) return { status: 'FAILED', infoMessage: t.error.message };
+  // Rows of a common resource are mapped onto the vendor object before they are written.
+  const mapping = job.spec.vendorObject ? await transformationFor(deps, job.instanceId, job.objectName) : undefined;
+  if (job.spec.vendorObject && !mapping)
+    return { status: 'FAILED', infoMessage: `No transformation ${job.objectName} applies to the instance any more` };
+  const toVendor = (record: Json): Result<Json> => {
+    if (!mapping) return ok(record);
+    const mapped = mapping.toVendor(record);
+    return mapped.ok ? ok(mapped.value) : fail(appError('TRANSFORMATION_FAILED', mapped.error.message));
+  };
   const startAt = job.watermark.nextIndex ?? 0;
   // The seed's `bulk_upload_recover` ("true" by default): "false" ends an interrupted upload instead of resuming.
   if (job.watermark.nextIndex !== undefined && t.value.instance.config.bulk_upload_recover?.trim() === 'false') {
@@ -184,9 +194,13 @@ export async function runImport(env: JobEnv, job: BulkJob): Promise<JobEnd> {
       claims.push({ below: index + CLAIM_AHEAD, at: new Date().toISOString() });
       await commit();
     }
+    const vendorRecord = toVendor(record);
     inflight.set(
       index,
-      writeOne(job, t.value, record, interrupted.get(index))
+      (vendorRecord.ok
+        ? writeOne(job, t.value, vendorRecord.value, interrupted.get(index))
+        : Promise.resolve(vendorRecord)
+      )
         .catch((e: Error) => fail(appError('INTERNAL', `Internal error writing the record: ${e.message}`)))
         .then((result) => {
           settled.set(index, { record, result });

@@ -7,6 +7,7 @@ import type { EngineDeps, EngineInstance } from '../engine/types.ts';
 import { appError, fail, ok, type Result } from '../errors/index.ts';
 import type { PlatformDeps } from '../platform/index.ts';
 import { checkOutboundUrl } from '../security/index.ts';
+import { transformationFor } from '../transformations/resolve.ts';
 import { newDataKey } from './files.ts';
 import { type BulkJob, type BulkSpec, bulkDb, insertJob, organizationBytes } from './jobs.ts';
 import { incrementalWhere, parseBulkQuery } from './query.ts';
@@ -96,9 +97,26 @@ export interface ExportRequest {
 export async function submitExport(deps: PlatformDeps, s: Submitter, req: ExportRequest): Promise<Result<BulkJob>> {
   const parsed = parseBulkQuery(req.q);
   if (!parsed.ok) return parsed;
-  const { objectName, fields } = parsed.value;
-  let where = parsed.value.where;
-  const target = bulkTarget(s, objectName, 'export');
+  const { objectName } = parsed.value;
+  let { where, fields } = parsed.value;
+  // A common resource (or an object with a transformation of its own name): the query is in common names.
+  const mapping = await transformationFor(deps, s.instance.id, objectName);
+  if (mapping) {
+    const translated = mapping.translateQuery({
+      ...(where ? { where } : {}),
+      ...(fields ? { fields: fields.join(',') } : {}),
+    });
+    if (!translated.ok) {
+      return fail(
+        appError('QUERY_UNSUPPORTED', `${translated.error.field}: ${translated.error.message}`, {
+          field: translated.error.field,
+        }),
+      );
+    }
+    where = translated.value.where;
+    fields = translated.value.fields?.split(',').map((f) => f.trim());
+  }
+  const target = bulkTarget(s, mapping?.vendorName ?? objectName, 'export');
   if (!target.ok) return target;
   if (req.from !== undefined) {
     const incremental = incrementalWhere(s.instance.config, req.from, where);
@@ -134,6 +152,7 @@ export async function submitExport(deps: PlatformDeps, s: Submitter, req: Export
   if (fields) spec.fields = fields;
   if (req.from !== undefined) spec.from = req.from;
   if (addMetadata) spec.addMetadata = true;
+  if (mapping) spec.vendorObject = mapping.vendorName;
   const job = await insertJob(bulkDb(deps.store.db), {
     organizationId: s.organizationId,
     instanceId: s.instance.id,

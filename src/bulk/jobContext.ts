@@ -36,7 +36,7 @@ export async function jobTarget(deps: PlatformDeps, job: BulkJob): Promise<Resul
   const def = deps.catalog.find(record.elementKey);
   if (!def) return fail(appError('NOT_FOUND', `Element ${record.elementKey} does not exist`));
   const config = await loadInstanceConfig(deps, record.id);
-  const target = resolveHubTarget(def, job.objectName);
+  const target = resolveHubTarget(def, job.spec?.vendorObject ?? job.objectName);
   if (!target.ok) return target;
   return ok({
     // Each vendor call of a job (one export page, one record written) has CONDUIT_BULK_DEADLINE_MS, retries

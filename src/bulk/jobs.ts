@@ -36,6 +36,12 @@ export interface BulkSpec {
   fields?: string[];
   /** Incremental export from this instant (ISO). */
   from?: string;
+  /**
+   * The object is a common resource (or a vendor object with a transformation of its own name): records are
+   * read from / written to this ConnectWise object and mapped through the instance's transformation. `where` and
+   * `fields` above are then already in vendor names.
+   */
+  vendorObject?: string;
   addMetadata?: boolean;
   /** Import: how records are written. */
   action?: 'create' | 'update' | 'upsert';
@@ -67,6 +73,8 @@ export interface PartState {
   /** The last id written to this part's file (starts at the range's low bound). */
   lastId: number;
   count: number;
+  /** Records the transformation could not map. */
+  failed?: number;
   /** Committed plaintext bytes of the part's file. */
   bytes: number;
   /** Columns first seen in this part, in order (the job's columns are the parts' in part order). */

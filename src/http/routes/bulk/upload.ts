@@ -30,6 +30,7 @@ import {
 import { removeFile } from '../../../bulk/sealedFile.ts';
 import { AppFailure, appError, unwrap } from '../../../errors/index.ts';
 import type { PlatformDeps } from '../../../platform/index.ts';
+import { transformationFor } from '../../../transformations/resolve.ts';
 import { hubInstance } from '../hub/instance.ts';
 import { callbackUrlOf } from './context.ts';
 import { bulkErrors, Created } from './schemas.ts';
@@ -160,7 +161,9 @@ export function uploadRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox {
         const call = await hubInstance(deps, request, reply);
         const submitter = { organizationId: call.record.organizationId, instance: call.instance, engine: call.engine };
         const objectName = request.params.object;
-        unwrap(bulkTarget(submitter, objectName, 'import'));
+        // A common resource (or an object with a transformation of its own name): rows are in common names.
+        const mapping = await transformationFor(deps, call.instance.id, objectName);
+        unwrap(bulkTarget(submitter, mapping?.vendorName ?? objectName, 'import'));
         if (!request.isMultipart()) {
           throw new AppFailure(
             appError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data with a part named "file"'),
@@ -203,6 +206,21 @@ export function uploadRoute(deps: PlatformDeps): FastifyPluginAsyncTypebox {
           const action = meta.action ?? (meta.identifierFieldName ? 'upsert' : 'create');
           const spec: BulkSpec = { action, uploadFormat: format, totalRecords: total };
           if (meta.identifierFieldName) spec.identifierFieldName = meta.identifierFieldName;
+          if (mapping) {
+            spec.vendorObject = mapping.vendorName;
+            if (meta.identifierFieldName) {
+              const vendor = mapping.translateQuery({ fields: meta.identifierFieldName });
+              if (!vendor.ok || !vendor.value.fields)
+                throw new AppFailure(
+                  appError(
+                    'INVALID_PARAMETER',
+                    `metaData.identifierFieldName ${meta.identifierFieldName}: ${vendor.ok ? 'not mapped' : vendor.error.message}`,
+                    { field: 'metaData.identifierFieldName' },
+                  ),
+                );
+              spec.identifierFieldName = vendor.value.fields;
+            }
+          }
           const job = await insertJob(bulkDb(deps.store.db), {
             organizationId: call.record.organizationId,
             instanceId: call.instance.id,
