@@ -1,5 +1,5 @@
 // GET /instances/{id} (which carries the 47 KB element object) against GET /healthz on the same server: requests per
-// second from 20 concurrent loops over an undici Pool, 3 s each. Goal: ratio >= 0.5.
+// second from 20 concurrent loops over an undici Pool, 3 s each (alternating half-second slices). Goal: ratio >= 0.5.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,15 @@ import { fmt, percentile } from './stats.ts';
 const CONCURRENCY = 20;
 const SECONDS = Number(process.env.INSTANCES_BENCH_SECONDS ?? 3);
 
-async function load(pool: Pool, path: string, headers: Record<string, string>) {
-  const latencies: number[] = [];
-  let bytes = 0;
-  const deadline = performance.now() + SECONDS * 1000;
+interface Tally {
+  latencies: number[];
+  bytes: number;
+  ms: number;
+}
+
+/** One slice of load on `path`, appended to `tally`. */
+async function slice(pool: Pool, path: string, headers: Record<string, string>, ms: number, tally: Tally) {
+  const deadline = performance.now() + ms;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -25,19 +30,36 @@ async function load(pool: Pool, path: string, headers: Record<string, string>) {
         const res = await pool.request({ method: 'GET', path, headers });
         const body = await res.body.arrayBuffer();
         if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}`);
-        bytes += body.byteLength;
-        latencies.push(performance.now() - t);
+        tally.bytes += body.byteLength;
+        tally.latencies.push(performance.now() - t);
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  tally.ms += performance.now() - started;
+}
+
+function summary(t: Tally) {
+  t.latencies.sort((a, b) => a - b);
   return {
-    perSecond: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    size: bytes / latencies.length,
+    perSecond: t.latencies.length / (t.ms / 1000),
+    p50: percentile(t.latencies, 50),
+    p99: percentile(t.latencies, 99),
+    size: t.bytes / t.latencies.length,
   };
+}
+
+/**
+ * Both paths for `SECONDS` each, alternating in half-second slices, so that a busy machine (other processes
+ * taking the CPU for a while) weighs on both figures alike.
+ */
+async function compare(pool: Pool, a: [string, Record<string, string>], b: [string, Record<string, string>]) {
+  const ta: Tally = { latencies: [], bytes: 0, ms: 0 };
+  const tb: Tally = { latencies: [], bytes: 0, ms: 0 };
+  for (let i = 0; i < SECONDS * 2; i++) {
+    await slice(pool, a[0], a[1], 500, ta);
+    await slice(pool, b[0], b[1], 500, tb);
+  }
+  return [summary(ta), summary(tb)] as const;
 }
 
 export async function run(): Promise<void> {
@@ -74,10 +96,12 @@ export async function run(): Promise<void> {
       }),
     });
     const { id } = (await created.json()) as { id: number };
-    // Warm both paths (JIT, caches) before measuring.
-    await load(pool, '/healthz', {});
-    const health = await load(pool, '/healthz', {});
-    const instance = await load(pool, `/elements/api-v2/instances/${id}`, { authorization: auth });
+    const instancePath: [string, Record<string, string>] = [
+      `/elements/api-v2/instances/${id}`,
+      { authorization: auth },
+    ];
+    await compare(pool, ['/healthz', {}], instancePath); // warm-up: JIT, caches, connections
+    const [health, instance] = await compare(pool, ['/healthz', {}], instancePath);
     console.log(
       `GET /instances/{id}: ${fmt(instance.perSecond, 0)} req/s (p50 ${fmt(instance.p50)} ms, p99 ${fmt(instance.p99)} ms, ${fmt(instance.size / 1024, 1)} KB); ` +
         `GET /healthz: ${fmt(health.perSecond, 0)} req/s (p50 ${fmt(health.p50)} ms); ` +
