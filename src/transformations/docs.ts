@@ -33,7 +33,7 @@ export function definitionSchema(fields: ReadonlyArray<{ path: string; type?: st
         props[part] = { ...(jsonType[f.type ?? 'string'] ?? { type: 'string' }) };
       } else {
         const child = props[part];
-        if (!child || child.type !== 'object' || !child.properties) props[part] = { type: 'object', properties: {} };
+        if (child?.type !== 'object' || !child.properties) props[part] = { type: 'object', properties: {} };
         node = props[part] as Doc;
       }
     }
