@@ -4,6 +4,7 @@ import {
   type CompiledTransformation,
   compileTransformation,
   type Definition,
+  isFilteredOut,
   mergeTransformations,
   systemDefinitions,
   type Transformation,
@@ -316,17 +317,21 @@ describe('script', () => {
     });
   });
 
-  it('filterEmptyResponse drops records whose script gives null or {}; without it null maps to {}', async () => {
+  it('filterEmptyResponse marks records whose script gives null or {}; without it null maps to {}', async () => {
     const body =
       'if (originalObject.id === 1) done(null); else if (originalObject.id === 2) done({}); else done(transformedObject)';
     await withCompiled({ ...transformation, script: { body, filterEmptyResponse: true } }, async (c) => {
       const out = await c.toCommon([{ id: 1 }, { id: 2 }, { id: 3 }]);
-      expect(out).toHaveLength(1);
-      expect(out[0]).toMatchObject({ ok: true, value: { idTransformed: '3' } });
+      // One result per record, same order: the filtered ones are marked, and lists leave them out.
+      expect(out.map(isFilteredOut)).toEqual([true, true, false]);
+      expect(out[0]).toMatchObject({ ok: true, value: {} });
+      expect(out[2]).toMatchObject({ ok: true, value: { idTransformed: '3' } });
+      expect(out.filter((m) => !isFilteredOut(m))).toHaveLength(1);
     });
     await withCompiled({ ...transformation, script: { body } }, async (c) => {
       const out = await c.toCommon([{ id: 1 }, { id: 2 }]);
       expect(out.map((m) => m.ok && m.value)).toEqual([{}, {}]);
+      expect(out.some(isFilteredOut)).toBe(false);
     });
   });
 

@@ -37,6 +37,17 @@ export function originalKeysRead(body: string): string[] | undefined {
   return literal === mentions ? [...keys] : undefined;
 }
 
+/**
+ * filterEmptyResponse: a record whose script gave null, undefined or {} keeps its place in toCommon's answer (one
+ * result per record, same order) as `{}` carrying this note; lists and exports leave it out (isFilteredOut).
+ */
+export const FILTERED_OUT_NOTE =
+  'filtered out: the script gave an empty response and script.filterEmptyResponse is true';
+
+export function isFilteredOut(m: Mapped): boolean {
+  return m.ok && m.notes.length > 0 && m.notes[m.notes.length - 1]?.note === FILTERED_OUT_NOTE;
+}
+
 /** One mapped field, compiled once: no per-record parsing or closures. */
 interface FieldPlan {
   path: string;
@@ -142,7 +153,10 @@ function toVendorValue(v: unknown, plan: FieldPlan): { ok: true; value: unknown 
       if (typeof v === 'number') return { ok: true, value: v };
       const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
       if (Number.isFinite(n) && (plan.vendorType === 'number' || Number.isInteger(n))) return { ok: true, value: n };
-      return { ok: false, message: `${plan.path}: ${JSON.stringify(v)} is not a ${plan.vendorType}` };
+      return {
+        ok: false,
+        message: `${plan.path}: ${JSON.stringify(v)} is not ${plan.vendorType === 'integer' ? 'an integer' : 'a number'}`,
+      };
     }
     case 'boolean':
       if (typeof v === 'boolean') return { ok: true, value: v };
@@ -263,8 +277,6 @@ export async function compileTransformation(
         items.push([originalKeys ? pick(records[i] as Record<string, unknown>, originalKeys) : records[i], m.value]);
       }
     });
-    /** filterEmptyResponse: records whose script gave null, undefined or {} are left out of the answer. */
-    const dropped = new Set<number>();
     for (let start = 0; start < items.length; start += SCRIPT_BATCH) {
       const outcomes = await runtime.runBatch(items.slice(start, start + SCRIPT_BATCH));
       outcomes.forEach((outcome, k) => {
@@ -277,7 +289,7 @@ export async function compileTransformation(
         const v = outcome.value;
         const empty = v === null || v === undefined || (isRecord(v) && Object.keys(v).length === 0);
         if (empty && filterEmpty) {
-          dropped.add(i);
+          mapped[i] = { ok: true, value: {}, notes: [...before.notes, { path: '', note: FILTERED_OUT_NOTE }] };
           return;
         }
         if (v === null || v === undefined) {
@@ -296,7 +308,7 @@ export async function compileTransformation(
         mapped[i] = { ok: true, value: v, notes };
       });
     }
-    return dropped.size === 0 ? mapped : mapped.filter((_, i) => !dropped.has(i));
+    return mapped;
   }
 
   function lookup(fieldName: string): FieldPlan | undefined {

@@ -1,6 +1,7 @@
-export { compileTransformation } from './compile.ts';
+export { compileTransformation, FILTERED_OUT_NOTE, isFilteredOut, TransformationError } from './compile.ts';
 export { mergeTransformations } from './merge.ts';
-export { checkScript, runScript } from './script/index.ts';
+export { parseVendorPath } from './path.ts';
+export { checkScript, MAX_SCRIPT_BYTES, runScript } from './script/index.ts';
 export { systemDefinitions } from './system.ts';
 export type {
   CompiledTransformation,
