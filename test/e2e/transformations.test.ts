@@ -127,6 +127,9 @@ describe(`transformations (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =>
     const calls = (await requests()).filter((r) => r.path === '/company/contacts');
     expect(calls).toHaveLength(1);
     expect(calls[0]!.query.conditions).toBe('lastName="Rossi"');
+    const counted = await f.hub('GET', `/hubs/crm/myContacts/count?where=${encodeURIComponent("familyName='Rossi'")}`);
+    expect(counted.status, counted.text).toBe(200);
+    expect(counted.body.count).toBeGreaterThanOrEqual(res.body.length);
     expect(calls[0]!.query.orderBy).toContain('firstName');
     expect(calls[0]!.query.pageSize).toBe('10');
 
