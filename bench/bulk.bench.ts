@@ -18,6 +18,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Bench settings come from the command line's environment, like the simulator's sizes.
 const CONTACTS = Number(process.env.BULK_BENCH_CONTACTS ?? 1_000_000);
 const UPLOAD = Number(process.env.BULK_BENCH_UPLOAD ?? 10_000);
+// The id-range partitions pay off where ConnectWise's latency, not CPU, paces an export: a second export of
+// BULK_BENCH_LATENCY_CONTACTS (default 100,000) with BULK_BENCH_LATENCY_MS (default 100) added by the simulator
+// to every request, against the raw loop under the same latency. 0 skips it.
+const LATENCY_MS = Number(process.env.BULK_BENCH_LATENCY_MS ?? 100);
+const LATENCY_CONTACTS = Math.min(CONTACTS, Number(process.env.BULK_BENCH_LATENCY_CONTACTS ?? 100_000));
 // BULK_BENCH_PROFILE=<dir>: the simulator and Conduit write CPU profiles there (`node --cpu-prof`) as they stop.
 const PROFILE = process.env.BULK_BENCH_PROFILE;
 const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [];
@@ -75,14 +80,15 @@ const vendorHeaders = {
 };
 
 /** The hand-written baseline: forward-only pages of 1,000, each record written as a JSON line. */
-async function rawExport(pool: Pool, path: string, file: string): Promise<number> {
+async function rawExport(pool: Pool, path: string, file: string, conditions?: string): Promise<number> {
   const out = createWriteStream(file);
   let lastId = 0;
   let count = 0;
+  const where = conditions ? `&conditions=${encodeURIComponent(conditions)}` : '';
   for (;;) {
     const res = await pool.request({
       method: 'GET',
-      path: `${path}/company/contacts?pageSize=1000&pageId=${lastId}`,
+      path: `${path}/company/contacts?pageSize=1000&pageId=${lastId}${where}`,
       headers: { ...vendorHeaders, 'pagination-type': 'forward-only' },
     });
     const page = (await res.body.json()) as Array<{ id: number }>;
@@ -191,21 +197,22 @@ export async function run(): Promise<void> {
     const rawMs = performance.now() - t;
     const rss = sampleRss(server.pid!);
     const idleRss = rssMb(server.pid!);
+    /** Submits an export and waits for its end. */
+    const exportJob = async (q: string) => {
+      const job = (await (
+        await fetch(`${base}/hubs/crm/bulk/query?q=${encodeURIComponent(q)}`, { method: 'POST', headers: auth })
+      ).json()) as { id: number };
+      let status: { status: string; recordsCount: number; fileSize: number };
+      for (;;) {
+        status = (await (
+          await fetch(`${base}/hubs/crm/bulk/${job.id}/status`, { headers: auth })
+        ).json()) as typeof status;
+        if (status.status !== 'CREATED' && status.status !== 'RUNNING') return { job, status };
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
     t = performance.now();
-    const job = (await (
-      await fetch(`${base}/hubs/crm/bulk/query?q=${encodeURIComponent('select * from contacts')}`, {
-        method: 'POST',
-        headers: auth,
-      })
-    ).json()) as { id: number };
-    let status: { status: string; recordsCount: number; fileSize: number };
-    for (;;) {
-      status = (await (
-        await fetch(`${base}/hubs/crm/bulk/${job.id}/status`, { headers: auth })
-      ).json()) as typeof status;
-      if (status.status !== 'CREATED' && status.status !== 'RUNNING') break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const { job, status } = await exportJob('select * from contacts');
     const exportMs = performance.now() - t;
     const exportPeak = rss.stop();
     const downloadRss = sampleRss(server.pid!);
@@ -252,6 +259,28 @@ export async function run(): Promise<void> {
     }
     const uploadMs = performance.now() - t;
     const uploadPeak = uploadRss.stop();
+
+    // Under ConnectWise-like latency: the raw loop and a partitioned export of the same id range.
+    let latency: { raw: number; bulk: number; count: number } | undefined;
+    if (LATENCY_MS > 0) {
+      const faults = (latencyMs: number) =>
+        fetch(`${sandboxUrl}/_sandbox/faults`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ latencyMs }),
+        });
+      await faults(LATENCY_MS);
+      try {
+        t = performance.now();
+        const count = await rawExport(pool, apiPath, join(dir, 'raw-latency.jsonl'), `id<=${LATENCY_CONTACTS}`);
+        const raw = perSecond(count, performance.now() - t);
+        t = performance.now();
+        const slow = await exportJob(`select * from contacts where id <= ${LATENCY_CONTACTS}`);
+        latency = { raw, bulk: perSecond(slow.status.recordsCount, performance.now() - t), count };
+      } finally {
+        await faults(0);
+      }
+    }
     await pool.close();
 
     const rawRate = perSecond(rawCount, rawMs);
@@ -282,6 +311,11 @@ export async function run(): Promise<void> {
     console.log(
       `upload ${UPLOAD}: raw sequential POST ${rawUpRate} records/s; bulk import ${upRate} records/s (${upStatus.status}, ${upStatus.recordsFailedCount} failed)  ratio ${(upRate / rawUpRate).toFixed(2)}×; peak RSS ${uploadPeak.toFixed(0)} MB`,
     );
+    if (latency) {
+      console.log(
+        `export of ${latency.count} with ${LATENCY_MS} ms per ConnectWise request: raw loop ${latency.raw} records/s; bulk (CONDUIT_BULK_PARTITIONS=${process.env.CONDUIT_BULK_PARTITIONS ?? 4}) ${latency.bulk} records/s  ratio ${(latency.bulk / latency.raw).toFixed(2)}×`,
+      );
+    }
   } finally {
     server?.kill('SIGTERM');
     sandbox.kill();
