@@ -1,5 +1,6 @@
 // GET /metrics over real HTTP: Prometheus text, a hub call moving the right counters, store gauges, the optional
 // bearer token, and /metrics never answered by the console.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startTestServer, type TestServer, testDatabaseUrl } from '../helpers/server.ts';
 import { type HubFixture, startHubFixture } from './hubFixture.ts';
@@ -80,6 +81,29 @@ describe(`GET /metrics (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
     const moved = (name: string) => (after.get(key(name)) ?? 0) - (before.get(key(name)) ?? 0);
     expect(moved('conduit_upstream_rate_limited_total')).toBeGreaterThanOrEqual(1);
     expect(moved('conduit_upstream_retries_total')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the outbox gauges read the store: depth by status and the oldest pending age', async () => {
+    const db = f.server.runtime.deps.store.db;
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const later = new Date(Date.now() + 86_400_000).toISOString(); // not due: the dispatcher leaves them alone
+    for (const [eventId, status] of [
+      ['m-pending', 'pending'],
+      ['m-dead', 'dead'],
+    ]) {
+      await sql`insert into event_notifications (event_id, instance_id, object_type, source, body, status, attempts,
+        next_attempt_at, created_at) values (${eventId}, ${f.instanceId}, 'contacts', 'polling', '{}', ${status}, 0,
+        ${later}, ${hourAgo})`.execute(db);
+    }
+    try {
+      const s = samples((await scrape(f.server.url)).text);
+      expect(s.get('conduit_outbox_depth{status="pending"}')).toBe(1);
+      expect(s.get('conduit_outbox_depth{status="dead"}')).toBe(1);
+      expect(s.get('conduit_outbox_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(3600);
+      expect(s.get('conduit_outbox_oldest_pending_age_seconds')).toBeLessThan(3700);
+    } finally {
+      await sql`delete from event_notifications where event_id in ('m-pending', 'm-dead')`.execute(db);
+    }
   });
 
   it('unknown paths under the API answer JSON 404, not the console', async () => {
