@@ -262,12 +262,19 @@ function runOne(item, i) {
       results[i] = jsonStringify({ e: 'done() was given a value that is not JSON: ' + describe(e) });
     }
   };
-  var args = [];
-  for (var k = 0; k < item.length; k++) args[k] = item[k];
-  args[item.length] = done;
-  args[item.length + 1] = CE;
   try {
-    reflectApply(userFn, undefined, args);
+    // A direct call is ~10× cheaper than Reflect.apply in QuickJS; the usual arities are spelled out.
+    var n = item.length;
+    if (n === 2) userFn(item[0], item[1], done, CE);
+    else if (n === 1) userFn(item[0], done, CE);
+    else if (n === 0) userFn(done, CE);
+    else {
+      var args = [];
+      for (var k = 0; k < n; k++) args[k] = item[k];
+      args[n] = done;
+      args[n + 1] = CE;
+      reflectApply(userFn, undefined, args);
+    }
   } catch (e) {
     if (fatal(e)) throw e;
     if (!settled[i]) {
