@@ -240,6 +240,22 @@ describe(`transformations (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () =>
     expect((await f.hub('GET', '/hubs/crm/myContacts/1')).status).toBe(200);
   });
 
+  it('script.filterEmptyResponse leaves emptied records out of a list', async () => {
+    await f.platform('PUT', `/instances/${f.instanceId}/transformations/myContacts`, {
+      body: {
+        vendorName: 'contacts',
+        fields: [],
+        script: { body: 'done(originalObject.id % 2 === 0 ? null : transformedObject);', filterEmptyResponse: true },
+      },
+    });
+    const res = await f.hub('GET', '/hubs/crm/myContacts?pageSize=10&orderBy=id asc');
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.length).toBeGreaterThan(0);
+    for (const r of res.body) expect(r.id % 2).toBe(1);
+    expect(res.headers.get('elements-returned-count')).toBe(String(res.body.length));
+    await f.platform('DELETE', `/instances/${f.instanceId}/transformations/myContacts`);
+  });
+
   it('a transformation under the vendor object name changes GET /hubs/crm/contacts', async () => {
     const t = await f.platform('POST', `/instances/${f.instanceId}/transformations/contacts`, {
       body: { vendorName: 'contacts', fields: [{ path: 'name', type: 'string', vendorPath: 'firstName' }] },

@@ -22,7 +22,7 @@ import {
 } from '../../../engine/index.ts';
 import { type AppError, AppFailure, appError, unwrap } from '../../../errors/index.ts';
 import type { PlatformDeps } from '../../../platform/index.ts';
-import type { CompiledTransformation, Mapped } from '../../../transform/index.ts';
+import { type CompiledTransformation, isFilteredOut, type Mapped } from '../../../transform/index.ts';
 import { transformationFor } from '../../../transformations/resolve.ts';
 import { hubFailure, hubInstance } from '../hub/instance.ts';
 import { addressedTarget } from '../hub/target.ts';
@@ -167,7 +167,8 @@ async function handleMapped(
     for (const [i, m] of mapped.entries()) {
       // Lists stay honest: one record that cannot be mapped fails the page, naming it (no silent gaps).
       if (!m.ok) throw new AppFailure(mappingFailure(t, m.error, i));
-      out.push(m.value);
+      // script.filterEmptyResponse: a record the script emptied is left out of the page.
+      if (!isFilteredOut(m)) out.push(m.value);
     }
     if (total) {
       const counted = await total;
