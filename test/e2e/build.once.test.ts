@@ -23,6 +23,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from '../helpers/server.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
+// This file runs once, in the first (SQLite) pass (`*.once.test.ts`); its PostgreSQL case uses the same database
+// the PostgreSQL pass will use.
+const pgUrl = testDatabaseUrl ?? process.env.CONDUIT_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const scratch = mkdtempSync(join(tmpdir(), 'conduit-build-'));
 const checkout = join(scratch, 'checkout');
 const installed = join(scratch, 'installed');
@@ -152,27 +155,23 @@ describe('npm run build', () => {
     expect(again.stdout()).toContain('New ones: npx conduit org create --name <name>');
   }, 240_000);
 
-  it.runIf(testDatabaseUrl)(
-    'the installed layout migrates and serves on PostgreSQL',
-    async () => {
-      const schema = `t_build_${randomBytes(4).toString('hex')}`;
-      const server = await serve(installed, {
-        CONDUIT_DATA_DIR: join(scratch, 'pg-data'),
-        DATABASE_URL: testDatabaseUrl as string,
-        DATABASE_SCHEMA: schema,
-      });
-      try {
-        expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-      } finally {
-        await server.stop();
-        const client = new pg.Client({ connectionString: testDatabaseUrl });
-        await client.connect();
-        await client.query(`drop schema if exists ${schema} cascade`);
-        await client.end();
-      }
-    },
-    240_000,
-  );
+  it('the installed layout migrates and serves on PostgreSQL', async () => {
+    const schema = `t_build_${randomBytes(4).toString('hex')}`;
+    const server = await serve(installed, {
+      CONDUIT_DATA_DIR: join(scratch, 'pg-data'),
+      DATABASE_URL: pgUrl,
+      DATABASE_SCHEMA: schema,
+    });
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      await server.stop();
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    }
+  }, 240_000);
 
   it('in a checkout, runs dist/ while it matches src/ and the sources once one changed', () => {
     // Mark the built CLI: while the sources are unchanged, --help comes from dist/.

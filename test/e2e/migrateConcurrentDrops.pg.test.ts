@@ -8,7 +8,7 @@ import { openStore } from '../../src/store/database.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { testDatabaseUrl } from '../helpers/server.ts';
 
-describe.runIf(testDatabaseUrl)('migrations beside other schemas being dropped (PostgreSQL)', () => {
+describe('migrations beside other schemas being dropped (PostgreSQL)', () => {
   it('migrates fresh schemas while another client creates and drops schemas without pause', async () => {
     const url = testDatabaseUrl as string;
     const churn = new pg.Client({ connectionString: url });
