@@ -1,6 +1,7 @@
 // Sign-in by password and bearer sessions. A session token is a random secret given once; only its SHA-256 is
 // stored. Failed sign-ins are counted per e-mail and per remote address over a window; at the limit, sign-in
-// answers 429 with Retry-After before any password is checked, so guessing stops even with the right one.
+// answers 429 with Retry-After before any password is checked, so guessing stops even with the right one. Each
+// attempt is recorded before its password is checked, so parallel guesses cannot all slip under the limit.
 import type { Config } from '../config/index.ts';
 import { appError, fail, ok, type Result } from '../errors/index.ts';
 import { generateSecret, hashSecret } from '../security/index.ts';
@@ -23,7 +24,7 @@ type Limits = Pick<
 
 const normalEmail = (email: string) => email.trim().toLowerCase();
 
-/** Seconds until the subject may try again, or 0 while it is under its limit. */
+/** Seconds until the subject has fewer than `limit` rows in the window, or 0 when it has fewer already. */
 async function waitFor(store: Store, subject: string, limit: number, windowMs: number, now: number): Promise<number> {
   const since = new Date(now - windowMs).toISOString();
   const rows = await store.db
@@ -40,16 +41,23 @@ async function waitFor(store: Store, subject: string, limit: number, windowMs: n
   return Math.max(1, Math.ceil((oldest + windowMs - now) / 1000));
 }
 
-async function recordFailure(store: Store, subjects: string[], now: number, windowMs: number): Promise<void> {
+/** Records an attempt as a failure up front (undone when it is refused or succeeds); returns the rows' ids. */
+async function recordAttempt(store: Store, subjects: string[], now: number, windowMs: number): Promise<number[]> {
   const at = new Date(now).toISOString();
-  await store.db
-    .insertInto('sign_in_failures')
-    .values(subjects.map((subject) => ({ subject, at })))
-    .execute();
   await store.db
     .deleteFrom('sign_in_failures')
     .where('at', '<', new Date(now - windowMs).toISOString())
     .execute();
+  const rows = await store.db
+    .insertInto('sign_in_failures')
+    .values(subjects.map((subject) => ({ subject, at })))
+    .returning('id')
+    .execute();
+  return rows.map((r) => Number(r.id));
+}
+
+async function forgetAttempt(store: Store, ids: number[]): Promise<void> {
+  await store.db.deleteFrom('sign_in_failures').where('id', 'in', ids).execute();
 }
 
 /** POST /authentication: e-mail and password → a session token, or 401 / 429. */
@@ -63,11 +71,14 @@ export async function signIn(
   const windowMs = config.CONDUIT_SIGN_IN_WINDOW_MIN * 60_000;
   const userSubject = `user:${email}`;
   const addressSubject = `address:${input.address}`;
+  const attempt = await recordAttempt(store, [userSubject, addressSubject], now, windowMs);
+  // The rows counted include this attempt's own: `limit` earlier failures (limit + 1 rows) block it.
   const wait = Math.max(
-    await waitFor(store, userSubject, config.CONDUIT_SIGN_IN_FAILURES_PER_USER, windowMs, now),
-    await waitFor(store, addressSubject, config.CONDUIT_SIGN_IN_FAILURES_PER_ADDRESS, windowMs, now),
+    await waitFor(store, userSubject, config.CONDUIT_SIGN_IN_FAILURES_PER_USER + 1, windowMs, now),
+    await waitFor(store, addressSubject, config.CONDUIT_SIGN_IN_FAILURES_PER_ADDRESS + 1, windowMs, now),
   );
   if (wait > 0) {
+    await forgetAttempt(store, attempt); // a refused attempt does not extend the lock-out
     return fail(
       appError('RATE_LIMITED', `Too many failed sign-ins; try again in ${wait} s`, {
         headers: { 'Retry-After': String(wait) },
@@ -84,10 +95,8 @@ export async function signIn(
     .executeTakeFirst();
   const matches = await verifyPassword(input.password, candidate?.password_hash ?? undefined);
   const user = matches && candidate ? await findUserById(store.db, Number(candidate.id)) : undefined;
-  if (!user) {
-    await recordFailure(store, [userSubject, addressSubject], now, windowMs);
-    return fail(appError('UNAUTHORIZED', 'Wrong e-mail or password', { field: 'password' }));
-  }
+  if (!user) return fail(appError('UNAUTHORIZED', 'Wrong e-mail or password', { field: 'password' }));
+  await forgetAttempt(store, attempt);
   await store.db.deleteFrom('sign_in_failures').where('subject', '=', userSubject).execute();
   return ok(await createSession(store, user, config.CONDUIT_SESSION_TTL_MIN));
 }

@@ -252,3 +252,30 @@ describe(`sign-in rate limits and session lifetime (${testDatabaseUrl ? 'Postgre
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });
+
+describe(`sign-in limit under parallel guesses (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
+  let server: TestServer;
+  const password = 'the parallel password';
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: { CONDUIT_SIGN_IN_FAILURES_PER_USER: '5', CONDUIT_SIGN_IN_FAILURES_PER_ADDRESS: '1000' },
+    });
+    await createOrganization(server.runtime.deps.store, { name: 'p', email: 'p@example.com' }, server.runtime.deps.box);
+    await setPassword(server.runtime.deps.store, { email: 'p@example.com', password });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('12 guesses at once: at most 5 are checked, the rest answer 429', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => signIn(server, 'p@example.com', `guess number ${i}`)),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((s) => s !== 401).every((s) => s === 429)).toBe(true);
+    expect((await signIn(server, 'p@example.com', password)).status).toBe(429);
+  });
+});
