@@ -85,6 +85,13 @@ interface Guest {
   collect: QuickJSHandle;
 }
 
+/** The prelude failed in a healthy WebAssembly instance (limits reached while setting up). */
+class GuestSetupError extends Error {
+  constructor(readonly error: ScriptError) {
+    super(error.message);
+  }
+}
+
 /** Turns a guest error (already dumped to a host value) into a script error. */
 function classify(dumped: unknown, lineOffset: number): ScriptError {
   const e = (typeof dumped === 'object' && dumped !== null ? dumped : { message: String(dumped) }) as {
@@ -214,7 +221,7 @@ export class ScriptRuntime {
       prelude.error.dispose();
       context.dispose();
       runtime.dispose();
-      throw new Error(`sandbox prelude failed: ${JSON.stringify(dumped)}`);
+      throw new GuestSetupError(classify(dumped, 0));
     }
     const fns = prelude.value;
     const guest: Guest = {
@@ -289,6 +296,11 @@ export class ScriptRuntime {
 
   /** The WebAssembly instance itself failed (host stack exhausted, abort): drop it and start a fresh one. */
   private hostFault(e: unknown): ScriptError {
+    // The instance is fine when only our set-up ran out of room (e.g. the shared ceiling is reached): no restart.
+    if (e instanceof GuestSetupError)
+      return e.error.code === 'SCRIPT_ERROR'
+        ? { code: 'SCRIPT_ERROR', message: `the script sandbox could not start: ${e.error.message}` }
+        : { ...e.error, message: 'the script sandbox could not start: no memory or time left for it' };
     this.guest = undefined; // never dispose into a broken instance
     abandonModule();
     const message =
