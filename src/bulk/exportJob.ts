@@ -9,7 +9,7 @@ import { type Addressed, type EngineDeps, type EngineInstance, prepareList, stri
 import { linkHasNext } from '../engine/paging.ts';
 import { parseVendorJson, sendVendor } from '../engine/vendor.ts';
 import { appError, fail, ok, type Result } from '../errors/index.ts';
-import type { CompiledTransformation } from '../transform/index.ts';
+import { type CompiledTransformation, isFilteredOut } from '../transform/index.ts';
 import { transformationFor } from '../transformations/resolve.ts';
 import { addColumns } from './csv.ts';
 import { planParts, runPartitioned } from './exportParts.ts';
@@ -239,6 +239,8 @@ export async function exportRange(
             errors.push(mappingError(run, id, record, m?.ok === false ? m.error : undefined));
             continue;
           }
+          // Emptied by the script under `filterEmptyResponse`: left out of the file, as from a hub list.
+          if (isFilteredOut(m)) continue;
           record = m.value;
         }
         if (run.dropId) delete record[idField];
