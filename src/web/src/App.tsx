@@ -7,6 +7,7 @@ import { DocsPage } from './pages/Docs.tsx';
 import { EventsPage } from './pages/Events.tsx';
 import { InstancePage } from './pages/Instance.tsx';
 import { Instances } from './pages/Instances.tsx';
+import { MappingsPage } from './pages/Mappings.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { Link, matchRoute, type Route, useLocation } from './router.tsx';
 import { useSession } from './session.tsx';
@@ -27,6 +28,8 @@ function Page({ route, flash }: { route: Route; flash?: string }) {
       return <DocsPage key={route.id} id={route.id} />;
     case 'bulk':
       return <BulkPage key={route.id} id={route.id} />;
+    case 'mappings':
+      return <MappingsPage key={route.id} id={route.id} />;
     default:
       return (
         <>

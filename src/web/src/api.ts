@@ -171,3 +171,46 @@ export interface SandboxInfo {
   privateKey: string;
   clientId: string;
 }
+
+// Mappings (docs/transformations.md): definitions, transformations and the preview.
+export interface DefinitionField {
+  path: string;
+  type: string;
+}
+export type DefinitionMap = Record<string, { level: string; fields: DefinitionField[] }>;
+export interface TransformationField {
+  path: string;
+  type?: string;
+  vendorPath?: string;
+  configuration?: Array<{ type: string; properties?: Record<string, unknown> }>;
+}
+export interface TransformationBody {
+  level?: string;
+  vendorName: string;
+  fields: TransformationField[];
+  script?: { body: string; filterEmptyResponse?: boolean };
+}
+export interface PreviewResponse {
+  name: string;
+  vendorName: string;
+  results: Array<{
+    vendor: unknown;
+    common: unknown;
+    notes: Array<{ path: string; note: string }>;
+    error?: { code: string; message: string; line?: number };
+  }>;
+}
+export const mappingEndpoints = {
+  orgDefinitions: '/organizations/objects/definitions',
+  instanceDefinitions: (id: number) => `/instances/${id}/objects/definitions`,
+  definition: (level: 'instance' | 'organization', id: number, name: string) =>
+    level === 'instance'
+      ? `/instances/${id}/objects/${encodeURIComponent(name)}/definitions`
+      : `/organizations/objects/${encodeURIComponent(name)}/definitions`,
+  transformation: (level: 'instance' | 'organization', id: number, name: string) =>
+    level === 'instance'
+      ? `/instances/${id}/transformations/${encodeURIComponent(name)}`
+      : `/organizations/elements/connectwisecrmrest/transformations/${encodeURIComponent(name)}`,
+  preview: (id: number, name: string) => `/instances/${id}/transformations/${encodeURIComponent(name)}/preview`,
+  firstRecord: (vendorName: string) => `/hubs/crm/${encodeURIComponent(vendorName)}?pageSize=1`,
+};

@@ -58,6 +58,7 @@ export type Route =
   | { page: 'events'; id: number }
   | { page: 'docs'; id: number }
   | { page: 'bulk'; id: number }
+  | { page: 'mappings'; id: number }
   | { page: 'notFound' };
 
 export function matchRoute(path: string): Route {
@@ -66,12 +67,13 @@ export function matchRoute(path: string): Route {
   if (p === '/instances') return { page: 'instances' };
   let m = /^\/elements\/([^/]+)\/authenticate$/.exec(p);
   if (m?.[1]) return { page: 'authenticate', elementKey: decodeURIComponent(m[1]) };
-  m = /^\/instances\/(\d+)(?:\/(events|docs|bulk))?$/.exec(p);
+  m = /^\/instances\/(\d+)(?:\/(events|docs|bulk|mappings))?$/.exec(p);
   if (m?.[1]) {
     const id = Number(m[1]);
     if (m[2] === 'events') return { page: 'events', id };
     if (m[2] === 'docs') return { page: 'docs', id };
     if (m[2] === 'bulk') return { page: 'bulk', id };
+    if (m[2] === 'mappings') return { page: 'mappings', id };
     return { page: 'instance', id };
   }
   return { page: 'notFound' };

@@ -31,11 +31,18 @@ function formOf(instance: Instance, rows: ConfigParameter[]): FormState {
   };
 }
 
-export function InstanceNav({ id, current }: { id: number; current: 'instance' | 'events' | 'docs' | 'bulk' }) {
+export function InstanceNav({
+  id,
+  current,
+}: {
+  id: number;
+  current: 'instance' | 'events' | 'docs' | 'bulk' | 'mappings';
+}) {
   const items = [
     ['instance', `/instances/${id}`, 'Overview'],
     ['events', `/instances/${id}/events`, 'Events'],
     ['bulk', `/instances/${id}/bulk`, 'Bulk'],
+    ['mappings', `/instances/${id}/mappings`, 'Mappings'],
     ['docs', `/instances/${id}/docs`, 'API docs'],
   ] as const;
   return (
