@@ -145,6 +145,7 @@ describe(`console Mappings tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, 
     );
     const error = page.locator('[data-field-error="mapping-script"]');
     await error.filter({ hasText: /line 2/ }).waitFor();
+    await shot('31-mappings-script-error');
 
     await script.fill(
       'const upper = (s) => s.toUpperCase();\ntransformedObject.givenName = upper(transformedObject.givenName);\ndone(transformedObject);',

@@ -305,6 +305,8 @@ export function MappingsPage({ id }: { id: number }) {
             setPreviewError(undefined);
             setFieldErrors({});
           } else {
+            // No stale results next to an error: they would not be what this edit maps.
+            setPreview(undefined);
             setPreviewError(res.error);
             const key = errorKey(res.error.field, body, rows);
             setFieldErrors(key ? { [key]: res.error.message } : {});
@@ -607,6 +609,7 @@ export function MappingsPage({ id }: { id: number }) {
               {previewError && !fieldErrors.script ? (
                 <ErrorNotice error={previewError} title="The preview failed:" />
               ) : null}
+              {fieldErrors.script ? <p className="meta">The preview resumes once the script compiles.</p> : null}
               {preview?.results.map((r, i) => (
                 // biome-ignore lint/suspicious/noArrayIndexKey: results come in record order
                 <div key={i} className="preview-result" data-testid="preview-result">
