@@ -37,6 +37,8 @@ describe(`console Mappings tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, 
   const hub = (method: string, path: string, body?: unknown) =>
     call(server.base, method, path, { auth: elementAuth(org, instance.token), body });
   const firstPreview = () => page.getByTestId('preview-result').first();
+  // Playwright's string `hasText` ignores case; a RegExp without the `i` flag does not.
+  const exactly = (text: string) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   const emailOf = (c: Contact) => c.communicationItems?.find((i) => i.communicationType === 'Email')?.value;
 
   beforeAll(async () => {
@@ -130,10 +132,10 @@ describe(`console Mappings tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, 
     expect(await page.getByLabel('vendorPath of email').inputValue()).toBe(EMAIL_PATH);
 
     await firstPreview()
-      .filter({ hasText: `"givenName": ${JSON.stringify(first.firstName)}` })
+      .filter({ hasText: exactly(`"givenName": ${JSON.stringify(first.firstName)}`) })
       .waitFor();
     await firstPreview()
-      .filter({ hasText: `"email": ${JSON.stringify(emailOf(first))}` })
+      .filter({ hasText: exactly(`"email": ${JSON.stringify(emailOf(first))}`) })
       .waitFor();
     await shot('30-mappings-preview');
   });
@@ -152,7 +154,7 @@ describe(`console Mappings tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, 
     );
     await error.waitFor({ state: 'detached' });
     await firstPreview()
-      .filter({ hasText: `"givenName": ${JSON.stringify(first.firstName.toUpperCase())}` })
+      .filter({ hasText: exactly(`"givenName": ${JSON.stringify(first.firstName.toUpperCase())}`) })
       .waitFor();
   });
 
@@ -178,6 +180,23 @@ describe(`console Mappings tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, 
     await page.getByText('Saved transformation').waitFor({ state: 'detached' });
     const still = await hub('GET', '/hubs/crm/myContacts?pageSize=1');
     expect(still.body[0].givenName).toBe(first.firstName.toUpperCase());
+  });
+
+  it('shows per-field notes, and the tree follows the vendor object', async () => {
+    await page.getByRole('button', { name: 'Map into givenName' }).click();
+    await page.getByRole('button', { name: 'Map id', exact: true }).click();
+    expect(await page.getByLabel('vendorPath of givenName').inputValue()).toBe('id');
+    await firstPreview().getByRole('listitem').filter({ hasText: 'givenName: coerced number→string' }).waitFor();
+
+    const options = await page.getByLabel('Vendor object').locator('option').allTextContents();
+    expect(options).toEqual(expect.arrayContaining(['contacts', 'opportunities']));
+    await page.getByLabel('Vendor object').selectOption('opportunities');
+    await page.getByRole('heading', { name: 'First opportunities record' }).waitFor();
+    const opportunity = (await hub('GET', '/hubs/crm/opportunities?pageSize=1')).body[0] as { name: string };
+    await page.getByRole('button', { name: 'Map name', exact: true }).click();
+    await firstPreview()
+      .filter({ hasText: exactly(`"givenName": ${JSON.stringify(opportunity.name.toUpperCase())}`) })
+      .waitFor();
   });
 
   it('sent no secret in a URL, nothing to another origin, and threw no page error', () => {

@@ -212,5 +212,6 @@ export const mappingEndpoints = {
       ? `/instances/${id}/transformations/${encodeURIComponent(name)}`
       : `/organizations/elements/connectwisecrmrest/transformations/${encodeURIComponent(name)}`,
   preview: (id: number, name: string) => `/instances/${id}/transformations/${encodeURIComponent(name)}/preview`,
+  vendorObjects: '/hubs/crm/objects',
   firstRecord: (vendorName: string) => `/hubs/crm/${encodeURIComponent(vendorName)}?pageSize=1`,
 };

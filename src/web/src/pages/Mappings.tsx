@@ -23,7 +23,8 @@ import { InstanceNav } from './Instance.tsx';
 
 const NEW = '__new';
 const FIELD_TYPES = ['string', 'number', 'boolean', 'date', 'object', 'array'] as const;
-const VENDOR_OBJECTS = [...BULK_OBJECTS.filter((o) => o !== 'time-entries'), 'accounts', 'tickets'];
+// Until GET /hubs/crm/objects answers (the element's own list).
+const VENDOR_OBJECTS: string[] = [...BULK_OBJECTS];
 const PREVIEW_DEBOUNCE_MS = 300;
 // Keys that say which kind an array item is: the tree offers a filter on them instead of an index.
 const TYPE_KEY = /(^type$|Type$|^kind$)/;
@@ -201,6 +202,7 @@ export function MappingsPage({ id }: { id: number }) {
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [saving, setSaving] = useState(false);
 
+  const [vendorObjects, setVendorObjects] = useState(VENDOR_OBJECTS);
   const [record, setRecord] = useState<Record<string, unknown>>();
   const [recordError, setRecordError] = useState<ApiError>();
   const [preview, setPreview] = useState<PreviewResponse>();
@@ -266,6 +268,23 @@ export function MappingsPage({ id }: { id: number }) {
     })().catch(() => undefined);
     return () => ctl.abort();
   }, [auth, id, selected, definitions]);
+
+  // The vendor objects the element has, for the picker.
+  useEffect(() => {
+    if (!instance) return;
+    const ctl = new AbortController();
+    apiRequest<unknown>('GET', mappingEndpoints.vendorObjects, {
+      auth: elementAuth(secrets, instance.token),
+      signal: ctl.signal,
+    })
+      .then((res) => {
+        if (res.ok && Array.isArray(res.data) && res.data.every((o) => typeof o === 'string')) {
+          setVendorObjects(res.data as string[]);
+        }
+      })
+      .catch(() => undefined);
+    return () => ctl.abort();
+  }, [instance, secrets]);
 
   // The first live vendor record, for the tree.
   useEffect(() => {
@@ -491,7 +510,7 @@ export function MappingsPage({ id }: { id: number }) {
             <Field id="mapping-vendor" label="Vendor object" error={fieldErrors.vendorName}>
               {(aria) => (
                 <select {...aria} value={vendorName} onChange={(e) => setVendorName(e.target.value)}>
-                  {[...new Set([...VENDOR_OBJECTS, vendorName])].map((o) => (
+                  {[...new Set([...vendorObjects, vendorName])].map((o) => (
                     <option key={o}>{o}</option>
                   ))}
                 </select>
