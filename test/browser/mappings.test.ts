@@ -199,6 +199,15 @@ describe(`console Mappings tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, 
       .waitFor();
   });
 
+  it('fits a phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('heading', { name: 'Preview' }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await shot('32-mappings-phone');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
   it('sent no secret in a URL, nothing to another origin, and threw no page error', () => {
     expect(requestUrls.filter((u) => u.includes(instance.token) || u.includes(org.userSecret))).toEqual([]);
     expect(foreignRequests).toEqual([]);
