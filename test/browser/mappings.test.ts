@@ -199,6 +199,41 @@ describe(`console Mappings tab (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, 
       .waitFor();
   });
 
+  it('saves at organization level once the organization has the definition', async () => {
+    await page.getByLabel('Save transformation at').selectOption('organization');
+    await page.getByRole('button', { name: 'Save transformation' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'That did not work' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('myContacts');
+
+    const def = await call(server.base, 'PUT', '/organizations/objects/myContacts/definitions', {
+      auth: orgAuth(org),
+      body: {
+        fields: [
+          { path: 'givenName', type: 'string' },
+          { path: 'email', type: 'string' },
+        ],
+      },
+    });
+    expect(def.status, def.text).toBe(200);
+    await page.getByRole('button', { name: 'Save transformation' }).click();
+    await page.getByText('Saved transformation myContacts (organization level)').waitFor();
+    await alert.waitFor({ state: 'detached' });
+    const saved = await call(
+      server.base,
+      'GET',
+      '/organizations/elements/connectwisecrmrest/transformations/myContacts',
+      {
+        auth: orgAuth(org),
+      },
+    );
+    expect(saved.status, saved.text).toBe(200);
+    expect(saved.body.vendorName).toBe('opportunities');
+    expect(saved.body.fields).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'givenName', vendorPath: 'name' })]),
+    );
+  });
+
   it('fits a phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('heading', { name: 'Preview' }).waitFor();
