@@ -5,7 +5,14 @@
 // side (exportParts.ts); each range is one run of `exportRange` over a file of its own.
 
 import { firstByte } from '../engine/chunks.ts';
-import { type Addressed, type EngineDeps, type EngineInstance, prepareList, stripNulls } from '../engine/index.ts';
+import {
+  type Addressed,
+  type EngineDeps,
+  type EngineInstance,
+  instanceContext,
+  prepareList,
+  stripNulls,
+} from '../engine/index.ts';
 import { linkHasNext } from '../engine/paging.ts';
 import { parseVendorJson, sendVendor } from '../engine/vendor.ts';
 import { appError, fail, ok, type Result } from '../errors/index.ts';
@@ -88,6 +95,18 @@ export async function edgeRecord(
   if (!Array.isArray(parsed.value))
     return fail(appError('UPSTREAM_ERROR', 'ConnectWise answered a list call with something other than an array'));
   return ok(parsed.value[0] as Record<string, unknown> | undefined);
+}
+
+/**
+ * How long ConnectWise takes to answer its cheapest call (`system/info`, a constant few hundred bytes): the round
+ * trip an export's parallel ranges can hide. Undefined when the call fails.
+ */
+export async function roundTripMs(engine: EngineDeps, instance: EngineInstance): Promise<number | undefined> {
+  const ctx = instanceContext(engine, instance);
+  if (!ctx.ok) return undefined;
+  const started = performance.now();
+  const sent = await sendVendor(engine, instance, ctx.value, { method: 'GET', pathAndQuery: '/system/info' });
+  return sent.ok ? performance.now() - started : undefined;
 }
 
 const RETRIES = 5;

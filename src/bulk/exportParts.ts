@@ -8,7 +8,15 @@
 // fetches, the others send a request only while the budget is idle (`RateBudget.idle`), so they never queue
 // ahead of an interactive call — with a budget that binds, an export runs as one range would.
 
-import { type ExportRun, edgeRecord, exportRange, type RangeEnd, type RangeState, rangeEndToJob } from './exportJob.ts';
+import {
+  type ExportRun,
+  edgeRecord,
+  exportRange,
+  type RangeEnd,
+  type RangeState,
+  rangeEndToJob,
+  roundTripMs,
+} from './exportJob.ts';
 import { jobFiles } from './files.ts';
 import { ABORTED, abortable, abortedEnd, type JobEnd, sleep } from './jobContext.ts';
 import { type BulkRecordError, bulkDb, commitProgress, insertErrors, type PartState, type Watermark } from './jobs.ts';
@@ -16,6 +24,13 @@ import { readSealedRange, removeFile, SealedFileWriter } from './sealedFile.ts';
 
 /** A range must span at least this many full pages of ids to be worth its own requests. */
 const MIN_PAGES_PER_PART = 2;
+/**
+ * Ranges side by side hide ConnectWise's round-trip time; where that is short, the CPU (ours and the vendor's)
+ * paces an export and more ranges only contend for it (measured: 1.28× the raw loop with one range, 0.77× with
+ * four, against a local simulator). So an export splits only when ConnectWise's cheapest call (`system/info`)
+ * takes at least this long to answer.
+ */
+export const MIN_ROUND_TRIP_MS = 50;
 
 const partKind = (i: number) => `export.part${i}`;
 
@@ -31,10 +46,14 @@ export async function planParts(
   firstBytes: number,
 ): Promise<PartState[] | undefined | typeof ABORTED> {
   const { engine, instance, target, idField, pageSize, signal } = run;
+  // Splitting is an optimisation: when it cannot help, or the highest id cannot be found, the export goes on as
+  // one range.
+  const rtt = await abortable(roundTripMs(engine, instance), signal);
+  if (rtt === ABORTED) return rtt;
+  if (rtt === undefined || rtt < MIN_ROUND_TRIP_MS) return undefined;
   const query = { ...run.query, fields: idField, orderBy: `${idField} desc` };
   const r = await abortable(edgeRecord(engine, instance, target, query), signal);
   if (r === ABORTED) return r;
-  // Splitting is an optimisation: when the highest id cannot be found, the export goes on as one range.
   if (!r.ok) return undefined;
   const high = Number(r.value?.[idField]);
   if (!Number.isSafeInteger(high)) return undefined;

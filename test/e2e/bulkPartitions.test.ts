@@ -90,7 +90,20 @@ const idsOf = (text: string) =>
 describe(`bulk export in id ranges side by side (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
   let reference: string;
 
+  it('a quick ConnectWise (round trip under 50 ms) is exported as one range: more would only contend for the CPU', async () => {
+    await fetch(`${sandbox.httpUrl}/_sandbox/stats`, { method: 'DELETE' });
+    const id = await submit(parted, 'select * from contacts');
+    expect(await waitForJob(parted, id, undefined, 60_000)).toMatchObject({
+      status: 'COMPLETED',
+      recordsCount: CONTACTS,
+    });
+    const forward = (await stats()).requests.filter((r) => r.path.endsWith('/company/contacts') && r.query.pageId);
+    expect(forward.some((r) => r.query.conditions?.includes('id<='))).toBe(false);
+    expect(forward).toHaveLength(CONTACTS / 1000 + 1);
+  }, 120_000);
+
   it('writes the same JSON Lines and CSV as a one-range export, fetching the ranges side by side', async () => {
+    await faults({ latencyMs: 80 }); // ConnectWise-like round trips: worth splitting
     const q = 'select * from contacts';
     const refId = await submit(single, q);
     expect(await waitForJob(single, refId, undefined, 60_000)).toMatchObject({ status: 'COMPLETED' });
@@ -111,10 +124,12 @@ describe(`bulk export in id ranges side by side (${testDatabaseUrl ? 'PostgreSQL
     expect(bounds.size).toBe(3);
     const firsts = new Set(forward.map((r) => r.query.conditions ?? 'open'));
     expect(firsts.size).toBe(4);
+    await faults({ latencyMs: 0 });
   }, 120_000);
 
   it('a where still applies inside every range, and the result equals the list API order', async () => {
     await fetch(`${sandbox.httpUrl}/_sandbox/stats`, { method: 'DELETE' });
+    await faults({ latencyMs: 80 });
     const q = "select * from contacts where lastName != 'Nobody' or firstName != 'Nobody'";
     const id = await submit(parted, q);
     expect(await waitForJob(parted, id, undefined, 60_000)).toMatchObject({ status: 'COMPLETED' });
@@ -125,6 +140,7 @@ describe(`bulk export in id ranges side by side (${testDatabaseUrl ? 'PostgreSQL
     // The OR keeps its parentheses: the range bound applies to the whole where.
     for (const r of bounded)
       expect(r.query.conditions).toMatch(/^\(lastName!="Nobody" OR firstName!="Nobody"\) AND id<=\d+$/);
+    await faults({ latencyMs: 0 });
   }, 120_000);
 
   // A second per ConnectWise page: every range commits each page it gets, and there is time to stop in between.
