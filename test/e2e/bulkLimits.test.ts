@@ -32,11 +32,13 @@ describe(`bulk retention and quota (${testDatabaseUrl ? 'PostgreSQL' : 'SQLite'}
 
   it('deletes ended jobs and their files after the retention; the quota is free again', async () => {
     const dir = join(f.server.dataDir, 'bulk');
+    // The sweep removes a job's files, then its row: wait for both.
+    const listed = async () => (await f.hub('GET', '/hubs/crm/bulk/jobs')).body as unknown[];
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && readdirSync(dir).length > 0) await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() < deadline && (readdirSync(dir).length > 0 || (await listed()).length > 0))
+      await new Promise((r) => setTimeout(r, 200));
     expect(readdirSync(dir)).toEqual([]);
-    const jobs = await f.hub('GET', '/hubs/crm/bulk/jobs');
-    expect(jobs.body).toEqual([]);
+    expect(await listed()).toEqual([]);
     const again = await submit('id = 1');
     expect(again.status, again.text).toBe(200);
     expect((await waitForJob(f, again.body.id)).recordsCount).toBe(1);
